@@ -1,0 +1,30 @@
+"""tinygrad_cnn: a define-by-run autograd framework on numpy with PyTorch's API, for training and checking CNNs.
+
+    import tinygrad_cnn as tg
+    x = tg.randn(8, 3, requires_grad=True)
+    (x * x).sum().backward()
+"""
+from . import autograd
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .creation import (arange, as_tensor, cat, chunk, concat, concatenate, empty, empty_like, eye, from_numpy, full,
+                       full_like, linspace, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like,
+                       randperm, split, stack, tensor, where, zeros, zeros_like)
+from .dtypes import (DType, bool, double, float, float16, float32, float64, get_default_dtype, half, int, int8,
+                     int16, int32, int64, long, set_default_dtype, short, uint8)
+from .functions import *  # noqa: F401,F403 - tg.exp, tg.sum, ... (each the Tensor method of that name)
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .tensor import Size, Tensor
+
+dtype = DType
+__version__ = "0.1.0"
+
+
+def is_tensor(obj: object) -> "builtins.bool":
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> "builtins.int":
+    return input.numel()
+
+
+import builtins  # noqa: E402  (for the annotations above: `bool`/`int` here are dtypes, as in torch)

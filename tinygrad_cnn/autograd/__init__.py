@@ -1,0 +1,11 @@
+"""`tg.autograd`: Function for custom ops, backward/grad, grad modes, gradcheck."""
+from .api import backward, grad
+from .function import Context, Function, Node, once_differentiable
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+
+FunctionCtx = Context
+
+__all__ = ["Function", "Context", "FunctionCtx", "Node", "backward", "grad", "gradcheck", "gradgradcheck",
+           "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+           "once_differentiable"]

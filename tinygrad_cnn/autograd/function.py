@@ -1,0 +1,219 @@
+"""The tape's record: `Function` (forward + backward side by side) and the node every op leaves on the tape.
+
+Calling `SomeFunction.apply(*args)` runs `forward(ctx, *args)` once and, when grad mode is on and an input requires
+grad, keeps `ctx` as the output's `grad_fn`: a node that knows its inputs' nodes (`next_functions`), the arrays saved
+for backward and the versions those arrays had when saved. `backward(ctx, *grads)` is called later by the engine.
+
+Two flavours share this one mechanism:
+- built-in primitives (`tinygrad_cnn.ops`, `array_function = True`) see and return numpy arrays;
+- user Functions (`tg.autograd.Function`, as in torch) see and return Tensors.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import grad_mode
+
+
+class Node:
+    """A node of the recorded graph: what `tensor.grad_fn` returns (torch: `MulBackward0`)."""
+
+    num_outputs = 1
+
+    def __init__(self) -> None:
+        self._edges: tuple = ()  # one (node | None, output_nr) per forward argument, tensors or not
+        self.metadata: dict = {}
+
+    @property
+    def next_functions(self) -> tuple:
+        """The nodes gradients flow to next: one (node, output_nr) per tensor input, (None, 0) where no grad."""
+        return self._edges
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+
+class AccumulateGrad(Node):
+    """The node of a leaf tensor that requires grad: the engine adds the arriving gradient into `variable.grad`."""
+
+    def __init__(self, variable: Any) -> None:
+        super().__init__()
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+
+class Context(Node):
+    """`ctx` in forward/backward, and afterwards the recorded node of this op application.
+
+    Holds: `needs_input_grad` (one bool per forward argument), arrays saved with `save_for_backward`, and any
+    hyper-parameters the forward stores as plain attributes (kernel size, axis, ...).
+    """
+
+    def __init__(self, fn: type) -> None:
+        super().__init__()
+        self._fn = fn
+        self._saved: tuple | None = ()
+        self._saved_versions: list = []
+        self._freed = False
+        self._non_differentiable: set = set()
+        self._materialize_grads = True
+        self._input_meta: tuple = ()
+        self._out_meta: list | None = None
+        self._out_tensors: list = []  # weakrefs to outputs that asked for retain_grad / hooks, by output_nr
+        self.needs_input_grad: tuple = ()
+        self.num_outputs = 1
+        self._tensor_args: tuple = ()
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple(e for e, is_t in zip(self._edges, self._tensor_args) if is_t)
+
+    # --- used inside forward -------------------------------------------------------------------------------
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep arrays (built-ins) or tensors (user Functions) for backward; freed by the engine afterwards."""
+        self._saved = values
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._freed:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (or directly access saved tensors after they "
+                f"have already been freed): {self.name()} released its saved tensors after the first backward. "
+                f"Specify retain_graph=True in the first .backward() or autograd.grad() call if you need to "
+                f"backward through the graph a second time.")
+        for i, (owner, version, shape, dtype) in enumerate(self._saved_versions):
+            if owner is not None and owner[0] != version:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: saved tensor {i} of {self.name()} (shape {shape}, {dtype}) is at version "
+                    f"{owner[0]}; expected version {version} instead. Make the in-place change on a copy "
+                    f"(x = x.clone()) or apply it before {self.name()[:-len('Backward0')] or 'the op'} uses it.")
+        return self._saved  # type: ignore[return-value]
+
+    saved_variables = saved_tensors
+
+    def mark_non_differentiable(self, *outputs: Any) -> None:
+        """Outputs (e.g. indices) that never carry a gradient."""
+        self._non_differentiable.update(id(o) for o in outputs)
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """When False, backward receives None (not zeros) for outputs that got no gradient."""
+        self._materialize_grads = bool(value)
+
+    def mark_dirty(self, *tensors: Any) -> None:  # in-place user Functions: accepted for torch compatibility
+        pass
+
+    # --- the node's face -----------------------------------------------------------------------------------
+    def name(self) -> str:
+        return getattr(self._fn, "_backward_name", None) or f"{self._fn.__name__}Backward"
+
+    def register_hook(self, hook: Any) -> None:
+        self.metadata.setdefault("hooks", []).append(hook)
+
+    def _release(self) -> None:
+        """Drop saved arrays after backward (retain_graph=False): memory goes back at once."""
+        self._saved = None
+        self._saved_versions = []
+        self._freed = True
+
+
+class Function:
+    """Base class of every differentiable op. Subclass with two staticmethods, as in torch::
+
+        class Exp(Function):
+            @staticmethod
+            def forward(ctx, x):            # Tensors in, Tensor out (array_function=False, the torch way)
+                y = x.exp(); ctx.save_for_backward(y); return y
+            @staticmethod
+            def backward(ctx, grad_out):    # one gradient per forward argument, None where none
+                (y,) = ctx.saved_tensors; return grad_out * y
+
+    and call `Exp.apply(x)`. Built-in primitives set `array_function = True` and work on numpy arrays.
+    """
+
+    array_function = False  # True: forward/backward receive numpy arrays (the built-in primitives)
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any) -> Any:
+        raise NotImplementedError("a Function subclass must implement forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx: Context, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("a Function subclass must implement backward(ctx, *grad_outputs)")
+
+    @classmethod
+    def apply(cls, *args: Any) -> Any:
+        from ..tensor import Tensor
+
+        record = grad_mode._enabled[0] and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx = Context(cls)
+        ctx.needs_input_grad = tuple(record and isinstance(a, Tensor) and a.requires_grad for a in args)
+        if cls.array_function:
+            out = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args])
+        else:
+            with grad_mode.no_grad():
+                out = cls.forward(ctx, *[a.detach() if isinstance(a, Tensor) else a for a in args])
+        multi = isinstance(out, tuple)
+        outs = out if multi else (out,)
+        results = []
+        for o in outs:
+            if isinstance(o, Tensor):
+                results.append(o if cls.array_function else Tensor._wrap(o._data, o._version_box))
+            else:
+                results.append(Tensor._wrap(o if isinstance(o, np.ndarray) else np.asarray(o)))
+        if record:
+            _record(ctx, args, outs, results)
+        return tuple(results) if multi else results[0]
+
+
+def _record(ctx: Context, args: tuple, outs: tuple, results: list) -> None:
+    """Link ctx into the graph: edges to the inputs' nodes, output tensors pointing back, saved-array versions."""
+    from ..tensor import Tensor
+
+    ctx._edges = tuple(a._edge() if isinstance(a, Tensor) and a.requires_grad else (None, 0) for a in args)
+    ctx._tensor_args = tuple(isinstance(a, Tensor) for a in args)
+    ctx._input_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args)
+    ctx.num_outputs = len(results)
+    ctx._out_tensors = [None] * len(results)
+    if len(results) > 1:  # zeros for outputs that get no gradient need their shape
+        ctx._out_meta = [(t._data.shape, t._data.dtype) for t in results]
+    for i, (o, t) in enumerate(zip(outs, results)):
+        if t._data.dtype.kind in "fc" and id(o) not in ctx._non_differentiable:
+            t.requires_grad = True
+            t.grad_fn = ctx
+            t._output_nr = i
+    if ctx._saved:
+        _remember_versions(ctx, args, results)
+
+
+def _remember_versions(ctx: Context, args: tuple, results: list) -> None:
+    """For each saved value, the version box of the tensor it came from, so in-place edits are caught later."""
+    from ..tensor import Tensor
+
+    owners = {id(a._data): a for a in args if isinstance(a, Tensor)}
+    owners.update({id(t._data): t for t in results})
+    versions = []
+    for s in ctx._saved:  # type: ignore[union-attr]
+        if isinstance(s, Tensor):
+            versions.append((s._version_box, s._version_box[0], tuple(s.shape), s._data.dtype))
+        elif isinstance(s, np.ndarray) and id(s) in owners:
+            t = owners[id(s)]
+            versions.append((t._version_box, t._version_box[0], tuple(s.shape), s.dtype))
+        else:
+            versions.append((None, 0, None, None))
+    ctx._saved_versions = versions
+
+
+def once_differentiable(fn: Any) -> Any:
+    """Accepted for torch compatibility: backward here is always first-order."""
+    return fn
+
+
+__all__ = ["Function", "Context", "Node", "AccumulateGrad", "once_differentiable"]

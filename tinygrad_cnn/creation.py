@@ -1,0 +1,276 @@
+"""Tensor creators and torch-level functions (`tg.tensor`, `tg.zeros`, `tg.cat`, `tg.where`, ...)."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import dtypes
+from ._tensor_args import check_device, dim_arg
+from .ops import elementwise as E
+from .ops.shape import Cat
+from .random import rng_of
+from .tensor import Tensor, _as_tensor
+
+
+def _np_dtype(dtype: Any, default: dtypes.DType | None = None) -> np.dtype:
+    if dtype is None:
+        return (default or dtypes.get_default_dtype()).np
+    return dtypes.to_numpy_dtype(dtype)
+
+
+def _finish(arr: np.ndarray, requires_grad: bool, device: Any, op: str) -> Tensor:
+    check_device(device, op)
+    t = Tensor._wrap(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _size(size: Sequence) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    size = tuple(int(s) for s in size)
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: {list(size)}")
+    return size
+
+
+def _infer_array(data: Any) -> np.ndarray:
+    """numpy arrays keep their dtype; Python floats become the default float, ints int64, bools bool."""
+    if isinstance(data, Tensor):
+        return data._data.copy()
+    if isinstance(data, np.ndarray):
+        return data.copy()
+    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
+        data = [d.tolist() if isinstance(d, Tensor) else d for d in data]
+    arr = np.array(data)
+    if arr.dtype.kind == "f":
+        arr = arr.astype(dtypes.get_default_dtype().np)
+    elif arr.dtype.kind in "iu" and not isinstance(data, np.generic):
+        arr = arr.astype(np.int64)
+    elif arr.dtype.kind not in "biuf":
+        raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__} ({arr.dtype})")
+    return arr
+
+
+def _flat(data: Any) -> list:
+    return list(data) if isinstance(data, (list, tuple)) else [data]
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of `data` (list, scalar, numpy array or Tensor)."""
+    arr = _infer_array(data)
+    if dtype is not None:
+        arr = arr.astype(dtypes.to_numpy_dtype(dtype))
+    return _finish(arr, requires_grad, device, "tensor")
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like tensor() but shares memory with a numpy array when no conversion is needed."""
+    if isinstance(data, Tensor) and dtype is None:
+        return data
+    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtypes.to_numpy_dtype(dtype)) == data.dtype):
+        return _finish(data, False, device, "as_tensor")
+    return tensor(data, dtype, device)
+
+
+def from_numpy(arr: np.ndarray) -> Tensor:
+    """A tensor sharing memory with `arr`."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
+    return Tensor._wrap(arr)
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.zeros(_size(size), _np_dtype(dtype)), requires_grad, device, "zeros")
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.ones(_size(size), _np_dtype(dtype)), requires_grad, device, "ones")
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.empty(_size(size), _np_dtype(dtype)), requires_grad, device, "empty")
+
+
+def full(size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    if dtype is None:
+        dtype = (dtypes.bool if isinstance(fill_value, bool) else dtypes.int64 if isinstance(fill_value, int)
+                 else dtypes.get_default_dtype())
+    return _finish(np.full(_size((size,)), fill_value, _np_dtype(dtype)), requires_grad, device, "full")
+
+
+def _like(t: Tensor, dtype: Any) -> np.dtype:
+    return t._data.dtype if dtype is None else dtypes.to_numpy_dtype(dtype)
+
+
+def zeros_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.zeros(input._data.shape, _like(input, dtype)), requires_grad, device, "zeros_like")
+
+
+def ones_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.ones(input._data.shape, _like(input, dtype)), requires_grad, device, "ones_like")
+
+
+def empty_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.empty(input._data.shape, _like(input, dtype)), requires_grad, device, "empty_like")
+
+
+def full_like(input: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return _finish(np.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad, device, "full_like")
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """[start, end) by step; int64 when all arguments are ints, else the default float dtype."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+    dt = _np_dtype(dtype, dtypes.int64 if is_int else None)
+    return _finish(np.arange(start, end, step).astype(dt), requires_grad, device, "arange")
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    return _finish(np.linspace(start, end, steps).astype(_np_dtype(dtype)), requires_grad, device, "linspace")
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad, device, "eye")
+
+
+def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform [0, 1) from the global generator (seed with tg.manual_seed)."""
+    arr = rng_of(generator).random(_size(size)).astype(_np_dtype(dtype))
+    return _finish(arr, requires_grad, device, "rand")
+
+
+def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal samples from the global generator."""
+    arr = rng_of(generator).standard_normal(_size(size)).astype(_np_dtype(dtype))
+    return _finish(arr, requires_grad, device, "randn")
+
+
+def randint(low: int, high: int | None = None, size: Sequence[int] = (), generator: Any = None,
+            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers in [low, high) (torch: randint(high, size) or randint(low, high, size))."""
+    if high is None:
+        low, high = 0, low
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' must be a tuple of ints, got {type(size).__name__}")
+    if low >= high:
+        raise RuntimeError(f"randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    arr = rng_of(generator).integers(low, high, size=_size((size,))).astype(_np_dtype(dtype, dtypes.int64))
+    return _finish(arr, requires_grad, device, "randint")
+
+
+def randperm(n: int, generator: Any = None, dtype: Any = None, device: Any = None) -> Tensor:
+    return _finish(rng_of(generator).permutation(n).astype(_np_dtype(dtype, dtypes.int64)), False, device,
+                   "randperm")
+
+
+def rand_like(input: Tensor, dtype: Any = None) -> Tensor:
+    return rand(*input.shape, dtype=_like(input, dtype))
+
+
+def randn_like(input: Tensor, dtype: Any = None) -> Tensor:
+    return randn(*input.shape, dtype=_like(input, dtype))
+
+
+def normal(mean: float, std: float, size: Sequence[int], generator: Any = None, dtype: Any = None) -> Tensor:
+    arr = rng_of(generator).normal(mean, std, _size((size,))).astype(_np_dtype(dtype))
+    return Tensor._wrap(arr)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Concatenate along dim; all other dims must match (the error names the first mismatch)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    ref = tensors[0]
+    d = dim_arg(dim, ref.ndim, "cat")
+    for i, t in enumerate(tensors[1:], 1):
+        if t.ndim != ref.ndim or any(a != b for k, (a, b) in enumerate(zip(t.shape, ref.shape)) if k != d):
+            raise RuntimeError(f"cat(): Sizes of tensors must match except in dimension {d}. Expected shape like "
+                               f"{tuple(ref.shape)} but got {tuple(t.shape)} for tensor number {i} in the list.")
+    dt = np.result_type(*[t._data.dtype for t in tensors])
+    return Cat.apply(d, *[t if t._data.dtype == dt else t.to(dt) for t in tensors])
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Stack equal-shaped tensors along a new dim."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(tensors[1:], 1):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {tuple(tensors[0].shape)} at "
+                               f"entry 0 and {tuple(t.shape)} at entry {i}")
+    d = dim_arg(dim, tensors[0].ndim + 1, "stack")
+    return cat([t.unsqueeze(d) for t in tensors], d)
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    """Pieces of `split_size` along dim (the last may be smaller) or of the given section sizes."""
+    d = dim_arg(dim, tensor.ndim, "split")
+    n = tensor.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        step = int(split_size_or_sections)
+        if step <= 0 and n > 0:
+            raise RuntimeError(f"split: split_size must be positive, got {step}")
+        sizes = [min(step, n - i) for i in range(0, n, step)] if n else [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
+                               f"dimension {d}), but got split_sizes={sizes}")
+    out, start = [], 0
+    for s in sizes:
+        out.append(tensor[(slice(None),) * d + (slice(start, start + s),)])
+        start += s
+    return tuple(out)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """`chunks` pieces (or fewer) of size ceil(n / chunks) along dim."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    d = dim_arg(dim, input.ndim, "chunk")
+    size = max(-(-input.shape[d] // chunks), 1)
+    return split(input, size, d)
+
+
+def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
+    """Elements of input where condition is True, of other elsewhere (broadcasting). One argument: nonzero()."""
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if input is None and other is None:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(cond))
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{condition.dtype if isinstance(condition, Tensor) else cond.dtype}")
+    like = input if isinstance(input, Tensor) else other
+    a = _as_tensor(input, like) if isinstance(like, Tensor) else Tensor._wrap(np.asarray(input))
+    b = _as_tensor(other, a)
+    if a._data.dtype != b._data.dtype:
+        if isinstance(input, Tensor) and not isinstance(other, Tensor):
+            b = b.to(a.dtype)
+        elif isinstance(other, Tensor) and not isinstance(input, Tensor):
+            a = a.to(b.dtype)
+        else:
+            dt = np.promote_types(a._data.dtype, b._data.dtype)
+            a, b = a.to(dt), b.to(dt)
+    from ._tensor_args import broadcast_check
+
+    broadcast_check(cond.shape, np.broadcast_shapes(a._data.shape, b._data.shape), "where")
+    return E.Where.apply(cond, a, b)
+

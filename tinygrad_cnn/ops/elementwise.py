@@ -1,0 +1,349 @@
+"""Elementwise primitives with broadcasting. Each backward undoes broadcasting with `unbroadcast`.
+
+Arguments may be arrays or Python scalars (`x * 2`); a scalar never needs a gradient.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._broadcast import unbroadcast
+from ._primitive import Primitive
+
+
+
+def _shape(a: Any) -> tuple:
+    return np.shape(a)
+
+
+class Add(Primitive):
+    """a + b (broadcasting)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.shapes
+        return (unbroadcast(g, sa) if ctx.needs_input_grad[0] else None,
+                unbroadcast(g, sb) if ctx.needs_input_grad[1] else None)
+
+
+class Sub(Primitive):
+    """a - b (broadcasting)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.shapes
+        return (unbroadcast(g, sa) if ctx.needs_input_grad[0] else None,
+                unbroadcast(-g, sb) if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Primitive):
+    """a * b (broadcasting): d/da = b, d/db = a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
+        ctx.shapes = (_shape(a), _shape(b))
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        sa, sb = ctx.shapes
+        return (unbroadcast(g * b, sa) if ctx.needs_input_grad[0] else None,
+                unbroadcast(g * a, sb) if ctx.needs_input_grad[1] else None)
+
+
+class Div(Primitive):
+    """a / b (broadcasting): d/da = 1/b, d/db = -a/b^2."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
+        ctx.shapes = (_shape(a), _shape(b))
+        return np.true_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        sa, sb = ctx.shapes
+        return (unbroadcast(g / b, sa) if ctx.needs_input_grad[0] else None,
+                unbroadcast(-g * a / (b * b), sb) if ctx.needs_input_grad[1] else None)
+
+
+class Neg(Primitive):
+    """-x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, g):
+        return (-g,)
+
+
+class Pow(Primitive):
+    """a ** b, either may be a scalar: d/da = b a^(b-1) (0 where b == 0), d/db = a^b log a (0 where a == 0, b >= 0)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.power(a, b)
+        ctx.save_for_backward(a, b, out)
+        ctx.shapes = (_shape(a), _shape(b))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        sa, sb = ctx.shapes
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                d = b * np.power(a, b - 1)
+            ga = unbroadcast(np.where(b == 0, 0, g * d).astype(g.dtype, copy=False), sa)
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                d = out * np.log(a)
+            gb = unbroadcast(np.where((a == 0) & (b >= 0), 0, g * d).astype(g.dtype, copy=False), sb)
+        return ga, gb
+
+
+class Exp(Primitive):
+    """exp(x); the derivative is the output itself, so only the output is saved."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (g * out,)
+
+
+class Log(Primitive):
+    """log(x): d/dx = 1/x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g / x,)
+
+
+class Sqrt(Primitive):
+    """sqrt(x): d/dx = 1 / (2 sqrt(x)), computed from the saved output."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (g / (2 * out),)
+
+
+class Abs(Primitive):
+    """|x|: d/dx = sign(x), 0 at 0 (torch's subgradient)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g * np.sign(x),)
+
+
+class Sin(Primitive):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g * np.cos(x),)
+
+
+class Cos(Primitive):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (-g * np.sin(x),)
+
+
+class Clamp(Primitive):
+    """clamp(x, min, max) with scalar bounds (either may be None): the gradient passes where min <= x <= max."""
+
+    @staticmethod
+    def forward(ctx, x, min, max):  # noqa: A002 - torch's argument names
+        ctx.save_for_backward(x)
+        ctx.bounds = (min, max)
+        return np.clip(x, min, max)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        keep = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            keep &= x >= lo
+        if hi is not None:
+            keep &= x <= hi
+        return g * keep, None, None
+
+
+class Maximum(Primitive):
+    """maximum(a, b): the gradient goes to the larger input; at ties it is split in half (as torch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        ctx.shapes = (_shape(a), _shape(b))
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return _split_by_mask(ctx, g, np.greater(a, b), np.equal(a, b))
+
+
+class Minimum(Primitive):
+    """minimum(a, b): the gradient goes to the smaller input; at ties it is split in half (as torch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        ctx.shapes = (_shape(a), _shape(b))
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return _split_by_mask(ctx, g, np.less(a, b), np.equal(a, b))
+
+
+def _split_by_mask(ctx: Any, g: np.ndarray, wins_a: np.ndarray, tie: np.ndarray) -> tuple:
+    share_a = np.where(tie, 0.5, wins_a.astype(g.dtype)).astype(g.dtype)  # (broadcast shape)
+    sa, sb = ctx.shapes
+    return (unbroadcast(g * share_a, sa) if ctx.needs_input_grad[0] else None,
+            unbroadcast(g * (1 - share_a), sb) if ctx.needs_input_grad[1] else None)
+
+
+class Where(Primitive):
+    """where(condition, a, b): the gradient goes to a where condition holds, to b elsewhere."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.save_for_backward(cond)
+        ctx.shapes = (_shape(a), _shape(b))
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        (cond,) = ctx.saved_tensors
+        sa, sb = ctx.shapes
+        zero = np.zeros((), g.dtype)
+        return (None,
+                unbroadcast(np.where(cond, g, zero), sa) if ctx.needs_input_grad[1] else None,
+                unbroadcast(np.where(cond, zero, g), sb) if ctx.needs_input_grad[2] else None)
+
+
+class ReLU(Primitive):
+    """max(x, 0): the gradient passes where the output is positive (0 at x == 0, as torch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.maximum(x, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (g * (out > 0),)
+
+
+class Sigmoid(Primitive):
+    """1 / (1 + exp(-x)), computed without overflow; d/dx = s (1 - s) from the saved output."""
+
+    @staticmethod
+    def forward(ctx, x):
+        # exp of a non-positive number never overflows: split by sign
+        e = np.exp(-np.abs(x))
+        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (g * out * (1 - out),)
+
+
+class Tanh(Primitive):
+    """tanh(x); d/dx = 1 - tanh^2 from the saved output."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (g * (1 - out * out),)
+
+
+class Cast(Primitive):
+    """x.to(dtype): the gradient is cast back to the input's dtype (by the engine)."""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+class Clone(Primitive):
+    """A copy of x; the gradient passes unchanged."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.array(x, copy=True)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g,)

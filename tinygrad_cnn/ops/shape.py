@@ -1,0 +1,94 @@
+"""Shape primitives: reshape, permute, expand, cat, pad. Their gradients move or sum values; no arithmetic."""
+from __future__ import annotations
+
+import numpy as np
+
+from ._primitive import Primitive
+
+
+class Reshape(Primitive):
+    """x.reshape(shape) / view / flatten / squeeze / unsqueeze: the gradient is reshaped back."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.in_shape), None
+
+
+class View(Reshape):
+    """x.view(shape): like reshape but refuses to copy (torch raises when strides are incompatible)."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return np.reshape(x, shape, copy=False)
+
+
+class Permute(Primitive):
+    """x.permute(dims) / transpose / .T: the gradient is permuted by the inverse permutation."""
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return np.transpose(x, dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        return np.transpose(g, np.argsort(ctx.dims)), None
+
+
+class Expand(Primitive):
+    """x.expand(shape): a broadcast view; the gradient is summed over the expanded dims."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        from ._broadcast import unbroadcast
+
+        return unbroadcast(g, ctx.in_shape), None
+
+
+class Cat(Primitive):
+    """cat(tensors, dim): the gradient is split back along dim. Called as Cat.apply(dim, *tensors)."""
+
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.dim = dim
+        ctx.sizes = [x.shape[dim] for x in xs]
+        return np.concatenate(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        bounds = np.cumsum(ctx.sizes)[:-1]
+        parts = np.split(g, bounds, axis=ctx.dim)
+        return (None, *[p if need else None for p, need in zip(parts, ctx.needs_input_grad[1:])])
+
+
+class Pad(Primitive):
+    """Constant padding: pads is ((before, after), ...) per axis, possibly negative (cropping). Gradient: the crop."""
+
+    @staticmethod
+    def forward(ctx, x, pads, value):
+        ctx.pads = pads
+        ctx.in_shape = x.shape
+        grow = [(max(b, 0), max(a, 0)) for b, a in pads]
+        out = np.pad(x, grow, mode="constant", constant_values=value) if any(b or a for b, a in grow) else x
+        crop = tuple(slice(-min(b, 0), out.shape[i] + min(a, 0)) for i, (b, a) in enumerate(pads))
+        return out[crop]
+
+    @staticmethod
+    def backward(ctx, g):
+        # inverse: crop what was added, zero-pad what was cropped
+        inv = [(-b, -a) for b, a in ctx.pads]
+        grow = [(max(b, 0), max(a, 0)) for b, a in inv]
+        out = np.pad(g, grow) if any(b or a for b, a in grow) else g
+        crop = tuple(slice(-min(b, 0), out.shape[i] + min(a, 0)) for i, (b, a) in enumerate(inv))
+        return out[crop], None, None
