@@ -1,0 +1,1 @@
+"""`tg.datasets`: MNIST, FashionMNIST, CIFAR10 and a synthetic data set; transforms."""

@@ -1,0 +1,1 @@
+"""`tg.models`: the networks of the source papers."""

@@ -1,0 +1,2 @@
+"""`tg.nn`: Module, Parameter, layers and `functional`."""
+from . import functional  # noqa: F401

@@ -1,0 +1,2 @@
+"""nn.functional: conv ops (torch.nn.functional names and semantics)."""
+__all__: list = []

@@ -1,0 +1,2 @@
+"""nn.functional: loss ops (torch.nn.functional names and semantics)."""
+__all__: list = []

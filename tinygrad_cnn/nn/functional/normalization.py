@@ -1,0 +1,2 @@
+"""nn.functional: normalization ops (torch.nn.functional names and semantics)."""
+__all__: list = []

@@ -1,0 +1,1 @@
+"""`tg.nn.modules`: one file per layer family; every layer is composed from nn.functional."""

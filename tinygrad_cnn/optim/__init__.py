@@ -1,0 +1,1 @@
+"""`tg.optim`: optimisers with torch's update rules; `tg.optim.lr_scheduler`."""

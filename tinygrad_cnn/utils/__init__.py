@@ -1,0 +1,2 @@
+"""`tg.utils`: `tg.utils.data`."""
+from . import data  # noqa: F401

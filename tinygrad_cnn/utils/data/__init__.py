@@ -1,0 +1,1 @@
+"""`tg.utils.data`: Dataset, TensorDataset, Subset, random_split, DataLoader."""

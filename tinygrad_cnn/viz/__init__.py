@@ -1,0 +1,1 @@
+"""`tg.viz`: computation-graph drawing with graphviz."""
