@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import grad_mode
+from . import grad_mode, recording
 
 
 class Node:
@@ -182,6 +182,8 @@ def _record(ctx: Context, args: tuple, outs: tuple, results: list) -> None:
     ctx._input_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args)
     ctx.num_outputs = len(results)
     ctx._out_tensors = [None] * len(results)
+    if recording._module_stack:
+        ctx.metadata["modules"] = recording._module_stack[-1]
     if len(results) > 1:  # zeros for outputs that get no gradient need their shape
         ctx._out_meta = [(t._data.shape, t._data.dtype) for t in results]
     for i, (o, t) in enumerate(zip(outs, results)):
