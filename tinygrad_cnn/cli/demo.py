@@ -1,8 +1,7 @@
-"""The `tinygrad-cnn` command (also `python -m tinygrad_cnn`)."""
+"""`tinygrad-cnn demo`: the main job of `make demo`."""
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Sequence
 
 
@@ -43,13 +42,5 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tinygrad-cnn", description="Train, evaluate and inspect CNNs.")
-    sub = parser.add_subparsers(dest="command", required=True)
+def register(sub: argparse._SubParsersAction) -> None:
     sub.add_parser("demo", help="the main job of `make demo`").set_defaults(func=_demo)
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
