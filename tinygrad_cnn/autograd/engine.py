@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import grad_mode
+from . import grad_mode, recording
 from .function import AccumulateGrad, Context, Node
 
 
@@ -119,6 +119,8 @@ def _run_node(node: Node, grads: list, retain_graph: bool, capture: dict | None,
         var = node.variable
         if var._hooks:
             g = _apply_tensor_hooks(var._hooks, g)
+        for observe in recording._grad_observers:
+            observe(node, [g], ())
         if capture is not None:
             key = (id(node), 0)
             if key in capture:
@@ -144,6 +146,8 @@ def _run_node(node: Node, grads: list, retain_graph: bool, capture: dict | None,
     for hook in node.metadata.get("hooks", ()):
         hook(node, grads)
     input_grads = _call_backward(node, grads)
+    for observe in recording._grad_observers:
+        observe(node, grads, input_grads)
     if not retain_graph:
         node._release()
     for (nxt, nr), g in zip(node._edges, input_grads):

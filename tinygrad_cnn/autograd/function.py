@@ -184,6 +184,8 @@ def _record(ctx: Context, args: tuple, outs: tuple, results: list) -> None:
     ctx._out_tensors = [None] * len(results)
     if recording._module_stack:
         ctx.metadata["modules"] = recording._module_stack[-1]
+    if recording._input_recorder[0] is not None:
+        recording._input_recorder[0](ctx, args)
     if len(results) > 1:  # zeros for outputs that get no gradient need their shape
         ctx._out_meta = [(t._data.shape, t._data.dtype) for t in results]
     for i, (o, t) in enumerate(zip(outs, results)):

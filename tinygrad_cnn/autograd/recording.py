@@ -12,6 +12,9 @@ from typing import Any
 
 _module_stack: list = []  # each entry: tuple of modules from the outermost to the one running now
 _anomaly = [False]
+# Opt-in observers for checking and visualisation (empty/None on the default path, so training pays nothing):
+_input_recorder: list = [None]  # graph_recording(): fn(ctx, args) keeps each node's forward arguments
+_grad_observers: list = []  # record_gradients(): fn(node, grads_out, grads_in) after each node's backward
 
 
 def push_module(module: Any) -> None:
