@@ -1,2 +1,4 @@
-"""`tg.nn`: Module, Parameter, layers and `functional`."""
-from . import functional  # noqa: F401
+"""`tg.nn`: Module, Parameter, layers, `init`, `functional` and `utils` (torch.nn names and semantics)."""
+from . import functional, init, modules, utils  # noqa: F401
+from .modules import *  # noqa: F401,F403 - Module, Sequential, Conv2d, ..., LENET5_C3_TABLE
+from .parameter import Buffer, Parameter  # noqa: F401

@@ -1,0 +1,1 @@
+"""`tg.nn.utils`: helpers around modules and parameters (torch.nn.utils names)."""
