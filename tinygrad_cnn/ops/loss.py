@@ -1,0 +1,147 @@
+"""Loss primitives: class-index cross-entropy fused with log-softmax, NLL on log-probabilities, binary cross-entropy.
+
+Shapes: x (N, C, d1, ...) with the classes on axis 1; target (N, d1, ...) integer class indices. Arguments are
+validated in nn/functional/loss.py; here target is already in range wherever it differs from ignore_index.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Context
+from ._primitive import Primitive
+from .softmax import _shifted
+
+
+def _reduce(loss: np.ndarray, reduction: str, denom: np.ndarray | float) -> np.ndarray:
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return total
+    with np.errstate(invalid="ignore", divide="ignore"):  # everything ignored: 0 / 0 = nan, as in torch
+        return total / denom
+
+
+def _per_position(g: np.ndarray, reduction: str, denom: np.ndarray | float) -> np.ndarray:
+    """The upstream gradient each position's loss receives: g itself ('none'), or the scalar g (/ denom)."""
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return g / denom
+    return g
+
+
+def _picked(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """x[n, t[n, ...], ...]: shape (N, d1, ...)."""
+    return np.take_along_axis(x, t[:, None], axis=1)[:, 0]
+
+
+def _class_weights(x: np.ndarray, weight: np.ndarray | None, t: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """weight[target] per position, 0 where ignored: shape (N, d1, ...), in x's dtype."""
+    if weight is None:
+        return valid.astype(x.dtype)
+    return np.where(valid, weight[t], 0).astype(x.dtype, copy=False)
+
+
+class CrossEntropy(Primitive):
+    """cross_entropy with class-index targets: log_softmax and NLL in one pass (x (N, C, *) -> () or (N, *)).
+
+    With label smoothing eps the per-position loss is (1 - eps) * nll + eps / C * (-sum_c w_c log p_c); 'mean'
+    divides by the summed target weights of the non-ignored positions. Backward from the saved softmax p:
+    grad_x = gi * [(1 - eps) w_t (p - onehot) + eps / C * (p * sum(w) - w)], gi the per-position upstream grad.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None, ignore_index: int,
+                reduction: str, label_smoothing: float) -> np.ndarray:
+        C = x.shape[1]
+        s = _shifted(x, 1)                                     # (N, C, *), <= 0: exp cannot overflow
+        e = np.exp(s)
+        sumexp = e.sum(axis=1, keepdims=True)                  # (N, 1, *)
+        lse = np.log(sumexp)[:, 0]                             # (N, *)
+        valid = target != ignore_index                         # (N, *)
+        t = np.where(valid, target, 0)
+        w_t = _class_weights(x, weight, t, valid)              # (N, *)
+        loss = -(1 - label_smoothing) * w_t * (_picked(s, t) - lse)
+        if label_smoothing > 0:
+            if weight is None:
+                sum_logp = s.sum(axis=1) - C * lse             # sum_c log p_c, (N, *)
+            else:
+                wb = weight.reshape((1, C) + (1,) * (x.ndim - 2))
+                sum_logp = (s * wb).sum(axis=1) - weight.sum() * lse
+            loss = loss - (label_smoothing / C) * sum_logp * valid
+        denom = w_t.sum()
+        ctx.save_for_backward(e / sumexp, t, valid, w_t, weight)
+        ctx.opts = (reduction, label_smoothing, denom)
+        return _reduce(loss, reduction, denom)
+
+    @staticmethod
+    def backward(ctx: Context, g: np.ndarray) -> tuple:
+        p, t, valid, w_t, weight = ctx.saved_tensors
+        reduction, eps, denom = ctx.opts
+        gi = _per_position(g, reduction, denom)                # () or (N, *)
+        hard = (1 - eps) * w_t * gi                            # (N, *)
+        coef = hard
+        if eps > 0:
+            smooth = (eps / p.shape[1]) * valid * gi           # (N, *)
+            coef = hard + smooth * (p.shape[1] if weight is None else weight.sum())  # sum_c w_c
+        grad = p * np.expand_dims(coef, 1)                     # (N, C, *)
+        at_t = np.take_along_axis(grad, t[:, None], axis=1)
+        np.put_along_axis(grad, t[:, None], at_t - np.expand_dims(hard, 1), axis=1)
+        if eps > 0:
+            wb = 1 if weight is None else weight.reshape((1, -1) + (1,) * (p.ndim - 2))
+            grad = grad - wb * np.expand_dims(smooth, 1)
+        return grad.astype(p.dtype, copy=False), None, None, None, None, None
+
+
+class NLLLoss(Primitive):
+    """nll_loss on log-probabilities x (N, C, *): -w_t x[n, t]; 'mean' divides by the summed target weights.
+
+    Backward: -w_t * gi scattered into zeros at the target class of each position.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None, ignore_index: int,
+                reduction: str) -> np.ndarray:
+        valid = target != ignore_index                         # (N, *)
+        t = np.where(valid, target, 0)
+        w_t = _class_weights(x, weight, t, valid)              # (N, *)
+        loss = -w_t * _picked(x, t)
+        denom = w_t.sum()
+        ctx.save_for_backward(t, w_t)
+        ctx.opts = (reduction, denom, x.shape)
+        return _reduce(loss, reduction, denom)
+
+    @staticmethod
+    def backward(ctx: Context, g: np.ndarray) -> tuple:
+        t, w_t = ctx.saved_tensors
+        reduction, denom, shape = ctx.opts
+        gi = _per_position(g, reduction, denom)
+        grad = np.zeros(shape, dtype=w_t.dtype)                # (N, C, *)
+        np.put_along_axis(grad, t[:, None], np.expand_dims(-w_t * gi, 1), axis=1)
+        return grad, None, None, None, None
+
+
+class BinaryCrossEntropy(Primitive):
+    """-(t log x + (1 - t) log(1 - x)) elementwise, each log clamped at -100 as torch (so x = 0 or 1 stays finite).
+
+    Backward: grad_x = g (x - t) / max(x (1 - x), 1e-12); grad_t = g (log(1 - x) - log x), torch's -logit(x).
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(x), -100)
+            log_1mx = np.maximum(np.log1p(-x), -100)
+        ctx.save_for_backward(x, t)
+        return -(t * log_x + (1 - t) * log_1mx)
+
+    @staticmethod
+    def backward(ctx: Context, g: np.ndarray) -> tuple:
+        x, t = ctx.saved_tensors
+        gx = gt = None
+        if ctx.needs_input_grad[0]:
+            gx = g * (x - t) / np.maximum(x * (1 - x), 1e-12)
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore"):
+                gt = g * (np.log1p(-x) - np.log(x))
+        return gx, gt
