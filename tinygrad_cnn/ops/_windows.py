@@ -1,0 +1,98 @@
+"""Sliding windows shared by convolution and pooling: output sizes, padding, the im2col view and col2im.
+
+Every window operation here is built from two facts about an (N, C, Hp, Wp) padded input:
+- the window view `windows(xp, ...)` (N, C, H_out, W_out, kh, kw) is a strided view of xp: no copy;
+- kernel tap (i, j) of every window at once is the strided slice `xp[:, :, tap(i, j, ...)]` (N, C, H_out, W_out).
+So im2col is one copy of the view, and col2im (its adjoint) is a loop over the kh*kw taps adding strided slices:
+kh*kw vectorised additions, never a Python loop over output pixels, never `np.add.at`.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+Pair = tuple[int, int]
+Pads = tuple[int, int, int, int]  # (top, bottom, left, right)
+
+
+def conv_out_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
+    """floor((size + pad_total - dilation*(kernel-1) - 1) / stride) + 1 (may be <= 0: the caller raises)."""
+    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def pool_out_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
+    """torch's pooling_output_shape: with ceil_mode the last window may hang over the right edge, but it must
+    start inside the input or the left padding."""
+    span = size + 2 * pad - dilation * (kernel - 1) - 1
+    out = -(-span // stride) + 1 if ceil_mode else span // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+def overhang(size: int, kernel: int, stride: int, pad: int, dilation: int, out: int) -> int:
+    """Extra cells needed after the right padding so that `out` windows fit (non-zero only with ceil_mode)."""
+    need = (out - 1) * stride + dilation * (kernel - 1) + 1
+    return max(0, need - (size + 2 * pad))
+
+
+def pad2d(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
+    """x (N, C, H, W) -> (N, C, H + top + bottom, W + left + right) filled with `value`; x itself if no padding.
+
+    One allocation and one interior copy (np.pad is several times slower for this simple case).
+    """
+    top, bottom, left, right = pads
+    if not (top or bottom or left or right):
+        return x
+    N, C, H, W = x.shape
+    xp = np.full((N, C, H + top + bottom, W + left + right), value, dtype=x.dtype)
+    xp[:, :, top:top + H, left:left + W] = x
+    return xp
+
+
+def crop2d(xp: np.ndarray, pads: Pads) -> np.ndarray:
+    """The inverse of pad2d for gradients: the interior view (*B, H, W) of (*B, Hp, Wp)."""
+    top, bottom, left, right = pads
+    if not (top or bottom or left or right):
+        return xp
+    return xp[..., top:xp.shape[-2] - bottom, left:xp.shape[-1] - right]
+
+
+def windows(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> np.ndarray:
+    """Read-only strided view of every window: xp (N, C, Hp, Wp) -> (N, C, H_out, W_out, kh, kw), no copy."""
+    sN, sC, sH, sW = xp.strides
+    N, C = xp.shape[:2]
+    return as_strided(xp, (N, C, *out_hw, *kernel),
+                      (sN, sC, sH * stride[0], sW * stride[1], sH * dilation[0], sW * dilation[1]),
+                      writeable=False)
+
+
+def tap(i: int, j: int, stride: Pair, dilation: Pair, out_hw: Pair) -> tuple[slice, slice]:
+    """Index of kernel tap (i, j) of all windows: xp[:, :, rows, cols] is (N, C, H_out, W_out)."""
+    r0, c0 = i * dilation[0], j * dilation[1]
+    return (slice(r0, r0 + stride[0] * (out_hw[0] - 1) + 1, stride[0]),
+            slice(c0, c0 + stride[1] * (out_hw[1] - 1) + 1, stride[1]))
+
+
+def col2im(tap_grad: Callable[[int, int], np.ndarray], padded_shape: tuple, kernel: Pair, stride: Pair,
+           dilation: Pair, out_hw: Pair, dtype: np.dtype) -> np.ndarray:
+    """Adjoint of the window view: sum each tap's gradient back onto the padded input.
+
+    tap_grad(i, j) returns the gradient reaching tap (i, j) of every window, broadcastable to (*B, H_out, W_out).
+    Returns an array of `padded_shape` = (*B, Hp, Wp); the leading dims B are (N, C) or any other order the
+    caller prefers (conv uses (C, N), the order its GEMM produces, so source and target are walked alike). Loops over the kh*kw taps only; when windows do not overlap (stride >= dilated
+    kernel extent on both axes) the taps write disjoint cells, so assignment replaces addition.
+    """
+    kh, kw = kernel
+    disjoint = stride[0] >= dilation[0] * (kh - 1) + 1 and stride[1] >= dilation[1] * (kw - 1) + 1
+    grad = np.zeros(padded_shape, dtype=dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows, cols = tap(i, j, stride, dilation, out_hw)
+            if disjoint:
+                grad[..., rows, cols] = tap_grad(i, j)
+            else:
+                grad[..., rows, cols] += tap_grad(i, j)
+    return grad
