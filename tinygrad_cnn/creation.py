@@ -200,7 +200,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         if t.ndim != ref.ndim or any(a != b for k, (a, b) in enumerate(zip(t.shape, ref.shape)) if k != d):
             raise RuntimeError(f"cat(): Sizes of tensors must match except in dimension {d}. Expected shape like "
                                f"{tuple(ref.shape)} but got {tuple(t.shape)} for tensor number {i} in the list.")
-    dt = np.result_type(*[t._data.dtype for t in tensors])
+    dt = dtypes.promote_types(*[t._data.dtype for t in tensors])
     return Cat.apply(d, *[t if t._data.dtype == dt else t.to(dt) for t in tensors])
 
 
@@ -267,7 +267,7 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
         elif isinstance(other, Tensor) and not isinstance(input, Tensor):
             a = a.to(b.dtype)
         else:
-            dt = np.promote_types(a._data.dtype, b._data.dtype)
+            dt = dtypes.promote_types(a._data.dtype, b._data.dtype)
             a, b = a.to(dt), b.to(dt)
     from ._tensor_args import broadcast_check
 

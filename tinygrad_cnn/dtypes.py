@@ -75,6 +75,17 @@ def to_numpy_dtype(dtype: Any) -> np.dtype:
         raise TypeError(f"unknown dtype {dtype!r}; use tg.float32, tg.float64, tg.int64 or tg.bool") from e
 
 
+def promote_types(*np_dtypes: Any) -> np.dtype:
+    """torch's promotion between tensors of equal standing: the highest category (bool < integer < floating)
+    wins, and only dtypes of that category decide the width. Unlike numpy, int64 with float32 stays float32."""
+    dts = [np.dtype(d) for d in np_dtypes]
+    for kinds in ("fc", "iu", "b"):
+        top = [d for d in dts if d.kind in kinds]
+        if top:
+            return np.result_type(*top)
+    return np.result_type(*dts)
+
+
 def get_default_dtype() -> DType:
     """The dtype of tensors created from Python floats (float32 unless changed)."""
     return _default_float[0]

@@ -283,7 +283,7 @@ class Tensor:
         return E.Clone.apply(self)
 
     def contiguous(self) -> "Tensor":
-        return self if self._data.flags.c_contiguous else E.Clone.apply(self)
+        return self if self._data.flags.c_contiguous else E.Clone.apply(self, "C")
 
     def __repr__(self) -> str:
         from ._format import tensor_repr
@@ -409,12 +409,14 @@ class Tensor:
         if min is None and max is None:
             raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            out = self
+            # tensor bounds: one primitive so ties get torch's gradients (not maximum's 50/50 split)
+            x, lo, hi = self, None, None
             if min is not None:
-                out = out.maximum(_as_tensor(min, self))
+                x, lo = _promote(x, _as_tensor(min, x), "clamp")
             if max is not None:
-                out = out.minimum(_as_tensor(max, self))
-            return out
+                x, hi = _promote(x, _as_tensor(max, x), "clamp")
+            lo = lo if lo is None or lo._data.dtype == x._data.dtype else lo.to(x.dtype)
+            return E.Clamp.apply(x, lo, hi)
         return E.Clamp.apply(self, min, max)
 
     clip = clamp
@@ -875,17 +877,17 @@ def _promote(a: Tensor, b: Any, op: str) -> tuple:
             elif a.ndim == 0 and b.ndim > 0 and ka == kb:
                 a = a.to(b.dtype)
             else:
-                dt = np.promote_types(a._data.dtype, b._data.dtype)
+                dt = dtypes.promote_types(a._data.dtype, b._data.dtype)
                 a, b = a.to(dt), b.to(dt)
+        if op == "div" and a._data.dtype.kind != "f":  # int / int is true division: default float
+            a, b = a.to(dtypes.get_default_dtype()), b.to(dtypes.get_default_dtype())
         return a, b
-    if isinstance(b, (bool, np.bool_)):
-        return a, b
-    if isinstance(b, (float, np.floating)) and a._data.dtype.kind != "f":
-        a = a.to(dtypes.get_default_dtype())
     if isinstance(b, (np.ndarray, list, tuple)):
         return _promote(a, _as_tensor(b, a), op)
     if isinstance(b, np.generic):  # a numpy scalar must not turn float32 into float64
         b = b.item()
+    if isinstance(b, float) and a._data.dtype.kind != "f":
+        a = a.to(dtypes.get_default_dtype())
     if op == "div" and a._data.dtype.kind != "f":
         a = a.to(dtypes.get_default_dtype())  # true division of integers is float in torch
     return a, b

@@ -202,24 +202,37 @@ class Cos(Primitive):
 
 
 class Clamp(Primitive):
-    """clamp(x, min, max) with scalar bounds (either may be None): the gradient passes where min <= x <= max."""
+    """clamp(x, min, max); bounds are scalars, arrays (broadcasting) or None.
+
+    Gradients (torch's clamp_backward_min_max): x gets g where min <= x <= max (values on a bound included);
+    min gets g where x < min (and min < max); max gets g where x > max (or max < min, where max wins).
+    """
 
     @staticmethod
     def forward(ctx, x, min, max):  # noqa: A002 - torch's argument names
-        ctx.save_for_backward(x)
-        ctx.bounds = (min, max)
+        ctx.save_for_backward(x, min, max)
+        ctx.shapes = (x.shape, _shape(min), _shape(max))
         return np.clip(x, min, max)
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        lo, hi = ctx.bounds
+        x, lo, hi = ctx.saved_tensors
+        sx, slo, shi = ctx.shapes
         keep = np.ones(x.shape, dtype=bool)
         if lo is not None:
-            keep &= x >= lo
+            keep = keep & (x >= lo)
         if hi is not None:
-            keep &= x <= hi
-        return g * keep, None, None
+            keep = keep & (x <= hi)
+        zero = np.zeros((), g.dtype)
+        gx = unbroadcast(np.where(keep, g, zero), sx) if ctx.needs_input_grad[0] else None
+        glo = ghi = None
+        if ctx.needs_input_grad[1]:
+            active = (x < lo) if hi is None else (x < lo) & (lo < hi)
+            glo = unbroadcast(np.where(active, g, zero), slo)
+        if ctx.needs_input_grad[2]:
+            active = (x > hi) if lo is None else (x > hi) | (hi < lo)
+            ghi = unbroadcast(np.where(active, g, zero), shi)
+        return gx, glo, ghi
 
 
 class Maximum(Primitive):
@@ -338,12 +351,13 @@ class Cast(Primitive):
 
 
 class Clone(Primitive):
-    """A copy of x; the gradient passes unchanged."""
+    """A copy of x; the gradient passes unchanged. order="K" keeps the memory layout (clone), "C" makes it
+    row-major (contiguous)."""
 
     @staticmethod
-    def forward(ctx, x):
-        return np.array(x, copy=True)
+    def forward(ctx, x, order="K"):
+        return np.array(x, copy=True, order=order)
 
     @staticmethod
     def backward(ctx, g):
-        return (g,)
+        return g, None

@@ -42,6 +42,9 @@ class Mean(Primitive):
     @staticmethod
     def forward(ctx, x, axis, keepdim):
         ctx.meta = (x.shape, axis, keepdim)
+        if _count(x.shape, axis) == 0:  # the mean of nothing is nan, quietly, as in torch
+            with np.errstate(invalid="ignore"):
+                return np.sum(x, axis=axis, keepdims=keepdim) / x.dtype.type(0)
         return np.mean(x, axis=axis, keepdims=keepdim)
 
     @staticmethod

@@ -1,0 +1,42 @@
+"""Hypothesis strategies and array makers shared by the core op tests (test_ops_*.py).
+
+Arrays are generated from a drawn seed with numpy (much faster than element-wise hypothesis arrays); the shapes are
+what hypothesis explores: broadcasting pairs, size-1 and size-0 dims, 0-d tensors.
+"""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+seeds = st.integers(0, 2**31 - 1)
+
+
+def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 0, max_side: int = 4) -> st.SearchStrategy:
+    """Array shapes; min_side=0 includes empty tensors."""
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+
+
+def broadcast_pairs(min_side: int = 0, max_side: int = 3, max_dims: int = 3) -> st.SearchStrategy:
+    """Two shapes that broadcast together (size-1 dims, missing leading dims, size-0 dims)."""
+    return hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=max_dims, min_side=min_side,
+                                             max_side=max_side).map(lambda r: r.input_shapes)
+
+
+def normal(shape: tuple, seed: int) -> np.ndarray:
+    return np.asarray(np.random.default_rng(seed).standard_normal(shape))
+
+
+def positive(shape: tuple, seed: int, lo: float = 0.5, hi: float = 2.0) -> np.ndarray:
+    return np.asarray(np.random.default_rng(seed).uniform(lo, hi, shape))
+
+
+def away_from_zero(shape: tuple, seed: int) -> np.ndarray:
+    """Values in +-[0.5, 2]: safe divisors, and never at a kink of abs/relu."""
+    rng = np.random.default_rng(seed)
+    return np.asarray(rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape))
+
+
+def with_ties(shape: tuple, seed: int) -> np.ndarray:
+    """Small integers as floats, so equal values (ties) are common."""
+    return np.asarray(np.random.default_rng(seed).integers(-2, 3, shape), dtype=np.float64)
