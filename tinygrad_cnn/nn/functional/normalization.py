@@ -1,2 +1,141 @@
-"""nn.functional: normalization ops (torch.nn.functional names and semantics)."""
-__all__: list = []
+"""nn.functional: batch and layer normalisation, composed from Tensor ops (their gradients come from the primitives).
+
+Normalisation divides by sqrt(biased variance + eps) as torch does; the running variance of batch_norm tracks the
+unbiased estimate (n / (n - 1) times the biased one), also as torch does.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ...tensor import Tensor
+
+__all__ = ["batch_norm", "layer_norm", "group_norm"]
+
+
+def _check_vector(t: Tensor | None, C: int, arg: str, name: str) -> None:
+    if t is not None and tuple(t.shape) != (C,):
+        raise RuntimeError(f"{name}: {arg} should contain {C} elements not "
+                           f"{t.numel() if t.ndim == 1 else tuple(t.shape)}")
+
+
+def _moments(x: Tensor, dims: tuple) -> tuple[Tensor, Tensor]:
+    """Mean and biased variance over dims, keepdim (so they broadcast against x)."""
+    mean = x.mean(dims, keepdim=True)
+    centred = x - mean
+    return mean, (centred * centred).mean(dims, keepdim=True)
+
+
+def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-05) -> Tensor:
+    """Normalise each channel C over the batch and spatial dims, then scale by weight and shift by bias.
+
+    Shape: input (N, C), (N, C, L) or (N, C, H, W) (any (N, C, *)); running_mean, running_var, weight, bias (C).
+    Output: the input's shape. training=True uses the batch statistics and, when running statistics are given,
+    updates them in place: running = (1 - momentum) * running + momentum * batch (unbiased variance).
+    training=False uses running_mean and running_var.
+
+    Raises:
+        ValueError: fewer than 2 dims, one value per channel in training, only one running statistic given.
+        RuntimeError: a statistic or parameter without C elements; eval mode without running statistics.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"batch_norm(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, *), got shape {tuple(input.shape)}")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var must either both be None or neither be None")
+    C = input.shape[1]
+    for t, arg in ((running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"),
+                   (bias, "bias")):
+        _check_vector(t, C, arg, "batch_norm")
+    dims = (0,) + tuple(range(2, input.ndim))
+    per_channel = input.numel() // C if C else 0
+    shape = (1, C) + (1,) * (input.ndim - 2)                 # (1, C, 1, ...) broadcasts over N and space
+    if training:
+        if per_channel <= 1 and input.numel():
+            raise ValueError(f"batch_norm: Expected more than 1 value per channel when training, got input size "
+                             f"{tuple(input.shape)}")
+        if input.numel() == 0:
+            return input * 1.0
+        mean, var = _moments(input, dims)
+        if running_mean is not None:
+            _update_running(running_mean, mean._data, momentum)
+            _update_running(running_var, var._data * (per_channel / (per_channel - 1)), momentum)
+    else:
+        if running_mean is None:
+            raise RuntimeError("batch_norm: running_mean must be defined in evaluation mode (pass the running "
+                               "statistics or training=True)")
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)  # type: ignore[union-attr]
+    y = (input - mean) / (var + eps).sqrt()
+    return _affine(y, weight, bias, shape)
+
+
+def _update_running(stat: Tensor, batch: np.ndarray, momentum: float) -> None:
+    """stat <- (1 - momentum) stat + momentum batch, in place in stat's dtype (no graph: buffers have no grad)."""
+    arr = stat._data
+    arr *= 1 - momentum
+    arr += (momentum * batch.reshape(arr.shape)).astype(arr.dtype, copy=False)
+    stat._version_box[0] += 1
+
+
+def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-05) -> Tensor:
+    """Normalise over the last len(normalized_shape) dims, then scale and shift elementwise.
+
+    Shape: input (*, *normalized_shape); weight, bias (*normalized_shape). Output: the input's shape.
+
+    Raises:
+        RuntimeError: the input's trailing dims, weight or bias differ from normalized_shape.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"layer_norm(): argument 'input' must be Tensor, not {type(input).__name__}")
+    ns = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) else \
+        tuple(int(n) for n in normalized_shape)
+    k = len(ns)
+    if k == 0 or tuple(input.shape[input.ndim - k:]) != ns or input.ndim < k:
+        raise RuntimeError(f"layer_norm: Given normalized_shape={list(ns)}, expected input with shape "
+                           f"[*, {', '.join(map(str, ns))}], but got input of size {tuple(input.shape)}")
+    for t, arg in ((weight, "weight"), (bias, "bias")):
+        if t is not None and tuple(t.shape) != ns:
+            raise RuntimeError(f"layer_norm: Expected {arg} to be of same shape as normalized_shape {ns}, but got "
+                               f"{arg} of shape {tuple(t.shape)}")
+    dims = tuple(range(input.ndim - k, input.ndim))
+    mean, var = _moments(input, dims)
+    return _affine((input - mean) / (var + eps).sqrt(), weight, bias, ns)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-05) -> Tensor:
+    """Normalise each group of C / num_groups channels over (channels in group, *spatial), per sample.
+
+    Shape: input (N, C, *); weight, bias (C). Output: the input's shape.
+
+    Raises:
+        RuntimeError: C not divisible by num_groups; weight or bias without C elements.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"group_norm(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.ndim < 2:
+        raise RuntimeError(f"group_norm: Expected at least 2 dimensions for input tensor but received "
+                           f"{input.ndim} (shape {tuple(input.shape)})")
+    N, C = input.shape[0], input.shape[1]
+    if num_groups <= 0 or C % num_groups:
+        raise RuntimeError(f"group_norm: Expected number of channels in input to be divisible by num_groups, but "
+                           f"got input of shape {tuple(input.shape)} and num_groups={num_groups}")
+    for t, arg in ((weight, "weight"), (bias, "bias")):
+        _check_vector(t, C, arg, "group_norm")
+    g = input.reshape(N, num_groups, -1)                     # (N, G, C/G * prod(spatial))
+    mean, var = _moments(g, (2,))
+    y = ((g - mean) / (var + eps).sqrt()).reshape(*input.shape)
+    return _affine(y, weight, bias, (1, C) + (1,) * (input.ndim - 2))
