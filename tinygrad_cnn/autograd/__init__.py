@@ -3,9 +3,10 @@ from .api import backward, grad
 from .function import Context, Function, Node, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .check_graph import GraphCheckReport, check_graph, graph_recording  # graph-level check (viz issue)
 
 FunctionCtx = Context
 
 __all__ = ["Function", "Context", "FunctionCtx", "Node", "backward", "grad", "gradcheck", "gradgradcheck",
            "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
-           "once_differentiable"]
+           "once_differentiable", "check_graph", "graph_recording", "GraphCheckReport"]

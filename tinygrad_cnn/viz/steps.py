@@ -1,0 +1,2 @@
+def backward_steps(*a, **k):
+    raise NotImplementedError
