@@ -244,7 +244,8 @@ ERRORS = [
     (lambda m, p: m.optim.SGD([{"params": [p]}, {"params": [p]}]), ValueError,
      "some parameters appear in more than one parameter group"),
     (lambda m, p: m.optim.SGD(p), TypeError, "should be an iterable of Tensors or dicts"),
-    (lambda m, p: m.optim.SGD([p, 3.0]), TypeError, "optimizer can only optimize Tensors"),
+    (lambda m, p: m.optim.SGD([p, 3.0]), TypeError, "optimizer can only optimize Tensors, but one of the params is "
+                                                    "float"),
     (lambda m, p: m.optim.SGD([{"params": {p}}]), TypeError, "ordered collections"),
     (lambda m, p: m.optim.SGD([p], lr=-1), ValueError, "Invalid learning rate: -1"),
     (lambda m, p: m.optim.SGD([p], momentum=-0.5), ValueError, "Invalid momentum value: -0.5"),
@@ -292,7 +293,7 @@ def _with_grads(lib, arrays, dtype=np.float64):
     return params
 
 
-@pytest.mark.parametrize("norm_type", [2.0, 1, math.inf, 3.5, 0.5])
+@pytest.mark.parametrize("norm_type", [2.0, 1, math.inf, -math.inf, 0, 3.5, 0.5])
 @pytest.mark.parametrize("max_norm", [0.5, 100.0])
 def test_clip_grad_norm_matches_torch(norm_type, max_norm):
     arrays = _arrays(6, steps=1)[1][0]
@@ -329,3 +330,32 @@ def test_clip_grad_value_matches_torch():
     torch.nn.utils.clip_grad_value_(theirs, 0.7)
     for p, q in zip(ours, theirs):
         np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())
+
+
+def test_repr_matches_torch():
+    for name in ("SGD", "Adam", "RMSprop"):
+        ours = getattr(tg.optim, name)([tg.ones(1, requires_grad=True)], lr=0.1)
+        theirs = getattr(torch.optim, name)([torch.ones(1, requires_grad=True)], lr=0.1)
+        assert repr(ours) == repr(theirs)
+
+
+def test_trains_an_nn_linear_like_torch():
+    """Module parameters (tg.nn.Parameter) + backward + Adam + StepLR, 15 steps, same start as torch."""
+    rng = np.random.default_rng(9)
+    x, y = rng.standard_normal((8, 4)), rng.standard_normal((8, 3))
+    finals = []
+    for lib in (tg, torch):
+        model = lib.nn.Linear(4, 3).double()
+        with lib.no_grad():
+            model.weight.copy_(lib.tensor(np.linspace(-1, 1, 12).reshape(3, 4)))
+            model.bias.copy_(lib.tensor([0.1, -0.2, 0.3]))
+        opt = lib.optim.Adam(model.parameters(), lr=0.05, weight_decay=0.01)
+        sched = lib.optim.lr_scheduler.StepLR(opt, step_size=5, gamma=0.5)
+        for _ in range(15):
+            opt.zero_grad()
+            loss = ((model(lib.tensor(x)) - lib.tensor(y)) ** 2).mean()
+            loss.backward()
+            opt.step()
+            sched.step()
+        finals.append(np.concatenate([_np(model.weight).ravel(), _np(model.bias)]))
+    np.testing.assert_allclose(finals[0], finals[1], rtol=1e-10, atol=1e-12)

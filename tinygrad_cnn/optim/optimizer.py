@@ -202,8 +202,9 @@ class Optimizer:
 
 
 def _typename(obj: Any) -> str:
-    cls = type(obj)
-    return f"{cls.__module__.split('.')[0]}.{cls.__qualname__}"
+    cls = type(obj)  # torch.typename: builtins by their bare name, others prefixed by their package
+    module = cls.__module__.split(".")[0]
+    return cls.__qualname__ if module in ("", "builtins") else f"{module}.{cls.__qualname__}"
 
 
 def _cast_state(param: Tensor, key: Any, value: Any) -> Any:
