@@ -1,13 +1,7 @@
-"""Activation layers (torch.nn names and reprs); each calls its nn.functional op.
-
-Softplus and SiLU have no functional op here, so they are composed from Tensor primitives in place.
-"""
+"""Activation layers (torch.nn names and reprs); each calls its nn.functional op."""
 from __future__ import annotations
 
-import warnings
-
 from .. import functional as F
-from ...creation import where
 from ...tensor import Tensor
 from .module import Module
 
@@ -92,10 +86,7 @@ class Softplus(Module):
         self.beta, self.threshold = beta, threshold
 
     def forward(self, input: Tensor) -> Tensor:
-        z = input * self.beta
-        # log1p(exp(z)) = max(z, 0) + log1p(exp(-|z|)): exp never overflows
-        soft = (z.relu() + (-z.abs()).exp().log1p()) / self.beta
-        return where(z > self.threshold, input, soft)
+        return F.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
@@ -109,17 +100,10 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return input * input.sigmoid()
+        return F.silu(input, inplace=self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
-
-
-def _softmax_dim(name: str, ndim: int) -> int:
-    """torch's legacy implicit dim for Softmax(dim=None): 0 for 0-, 1- and 3-D input, else 1 (with a warning)."""
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as "
-                  f"an argument.", stacklevel=3)
-    return 0 if ndim in (0, 1, 3) else 1
 
 
 class Softmax(Module):
@@ -130,8 +114,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
-        dim = self.dim if self.dim is not None else _softmax_dim("softmax", input.ndim)
-        return F.softmax(input, dim)
+        return F.softmax(input, self.dim, _stacklevel=5)  # dim=None: torch's legacy implicit dim, with a warning
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -145,8 +128,7 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
-        dim = self.dim if self.dim is not None else _softmax_dim("log_softmax", input.ndim)
-        return F.log_softmax(input, dim)
+        return F.log_softmax(input, self.dim, _stacklevel=5)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

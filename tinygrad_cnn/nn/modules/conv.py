@@ -59,7 +59,7 @@ class Conv2d(Module):
 
     Raises:
         ValueError: bad groups / padding string / padding_mode / connection_table shape (at construction).
-        RuntimeError: input channels differ from in_channels (names both shapes).
+        RuntimeError: from F.conv2d, e.g. input channels differ from in_channels (naming both shapes).
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
@@ -133,9 +133,6 @@ class Conv2d(Module):
         return F.conv2d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def forward(self, input: Tensor) -> Tensor:
-        if isinstance(input, Tensor) and input.ndim in (3, 4) and input.shape[-3] != self.in_channels:
-            raise RuntimeError(f"Conv2d(in_channels={self.in_channels}) got input with {input.shape[-3]} channels, "
-                               f"shape {tuple(input.shape)} (weight {tuple(self.weight.shape)})")
         weight = self.weight
         if self.connection_table is not None:
             # weight * mask (a Mul primitive): d(out)/d(weight) is multiplied by the mask, so exactly 0 where absent
