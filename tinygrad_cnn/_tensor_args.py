@@ -120,6 +120,9 @@ def to_index(idx: Any, shape: Sequence[int]) -> Any:
                                  f"(got {it.dtype})")
         elif isinstance(it, list):
             it = np.asarray(it)
+        elif isinstance(it, slice) and it.step is not None and it.step <= 0:
+            # torch has no negative strides; numpy would silently reverse
+            raise ValueError("step must be greater than zero" if it.step else "slice step cannot be zero")
         out.append(it)
     _check_int_bounds(out, shape)
     return tuple(out) if isinstance(idx, tuple) else out[0]

@@ -45,6 +45,8 @@ def _infer_array(data: Any) -> np.ndarray:
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
         data = [d.tolist() if isinstance(d, Tensor) else d for d in data]
     arr = np.array(data)
+    if isinstance(data, np.generic):  # numpy scalars keep their dtype, as in torch
+        return arr
     if arr.dtype.kind == "f":
         arr = arr.astype(dtypes.get_default_dtype().np)
     elif arr.dtype.kind in "iu" and not isinstance(data, np.generic):
@@ -161,6 +163,8 @@ def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = No
 def randint(low: int, high: int | None = None, size: Sequence[int] = (), generator: Any = None,
             dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Integers in [low, high) (torch: randint(high, size) or randint(low, high, size))."""
+    if isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if not isinstance(size, (tuple, list)):

@@ -14,4 +14,5 @@ class Primitive(Function):
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        cls._backward_name = cls.__name__ + "Backward0"
+        if "_backward_name" not in cls.__dict__:  # a class may spell torch's name itself (ReluBackward0)
+            cls._backward_name = cls.__name__ + "Backward0"

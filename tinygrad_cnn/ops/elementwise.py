@@ -294,6 +294,8 @@ class Where(Primitive):
 class ReLU(Primitive):
     """max(x, 0): the gradient passes where the output is positive (0 at x == 0, as torch)."""
 
+    _backward_name = "ReluBackward0"  # torch's spelling
+
     @staticmethod
     def forward(ctx, x):
         out = np.maximum(x, 0)
@@ -340,6 +342,8 @@ class Tanh(Primitive):
 
 class Cast(Primitive):
     """x.to(dtype): the gradient is cast back to the input's dtype (by the engine)."""
+
+    _backward_name = "ToCopyBackward0"  # torch's name for .to(dtype)
 
     @staticmethod
     def forward(ctx, x, dtype):

@@ -23,21 +23,15 @@ class MatMul(Primitive):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         sa, sb = ctx.shapes
-        # promote 1-D operands to matrices so one formula covers every case
-        g2 = g
-        if len(sa) == 1:
-            g2 = np.expand_dims(g2, -2)
-        if len(sb) == 1:
-            g2 = np.expand_dims(g2, -1)
+        # promote 1-D operands to matrices, (k,) -> (1, k) for a and (k, 1) for b, so one formula covers all
+        sa2 = (1,) + sa if len(sa) == 1 else sa
+        sb2 = sb + (1,) if len(sb) == 1 else sb
+        g2 = g.reshape(np.broadcast_shapes(sa2[:-2], sb2[:-2]) + (sa2[-2], sb2[-1]))  # (*, n, m)
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            b2 = b[:, None] if b.ndim == 1 else b
-            ga = np.matmul(g2, np.swapaxes(b2, -1, -2))  # (*, n, k)
-            ga = ga[..., 0, :] if len(sa) == 1 else ga
-            ga = unbroadcast(ga, sa)
+            ga = np.matmul(g2, np.swapaxes(b.reshape(sb2), -1, -2))  # (*, n, k)
+            ga = unbroadcast(ga, sa2).reshape(sa)
         if ctx.needs_input_grad[1]:
-            a2 = a[None, :] if a.ndim == 1 else a
-            gb = np.matmul(np.swapaxes(a2, -1, -2), g2)  # (*, k, m)
-            gb = gb[..., :, 0] if len(sb) == 1 else gb
-            gb = unbroadcast(gb, sb)
+            gb = np.matmul(np.swapaxes(a.reshape(sa2), -1, -2), g2)  # (*, k, m)
+            gb = unbroadcast(gb, sb2).reshape(sb)
         return ga, gb

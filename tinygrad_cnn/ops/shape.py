@@ -9,6 +9,8 @@ from ._primitive import Primitive
 class Reshape(Primitive):
     """x.reshape(shape) / view / flatten / squeeze / unsqueeze: the gradient is reshaped back."""
 
+    _backward_name = "ViewBackward0"  # torch's node for a reshape that is a view
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
