@@ -2,7 +2,8 @@
 
 Assigning a Parameter, a Module or a registered buffer name to an attribute registers it (`__setattr__`), so
 `parameters()`, `state_dict()`, `train()`/`eval()`, `to()` and `repr()` walk the tree without hand-written lists.
-Tree walks use an explicit stack; state_dict lives in _state.py.
+Tree walks use an explicit stack. The other Module methods live beside this file, one idea each: calling and
+forward hooks (_hooks.py), state_dict (_state.py), dtype conversion (_conversion.py).
 """
 from __future__ import annotations
 
@@ -10,12 +11,10 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from ... import dtypes
-from ..._tensor_args import check_device
-from ...autograd import grad_mode, recording
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
-from ._hooks import RemovableHandle, _HookDict
+from ._conversion import ConversionMixin
+from ._hooks import HookMixin, RemovableHandle, _HookDict  # noqa: F401 - RemovableHandle re-exported
 from ._state import StateDictMixin, _IncompatibleKeys  # noqa: F401 - _IncompatibleKeys re-exported
 
 
@@ -32,7 +31,7 @@ def _addindent(s: str, num_spaces: int) -> str:
     return lines[0] + "\n" + "\n".join((num_spaces * " ") + line if line.strip() else "" for line in lines[1:])
 
 
-class Module(StateDictMixin):
+class Module(HookMixin, StateDictMixin, ConversionMixin):
     """Base class for all neural network modules; subclass it, call `super().__init__()`, define `forward`."""
 
     training: bool
@@ -53,7 +52,7 @@ class Module(StateDictMixin):
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
-    # --- registration ------------------------------------------------------------------------------------------
+    # --- registration ---------------------------------------------------------------------------------------------
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add a tensor that is state but not a parameter (e.g. running_mean); persistent ones go to state_dict."""
         if "_buffers" not in self.__dict__:
@@ -145,7 +144,7 @@ class Module(StateDictMixin):
             raise AttributeError("`" + name + "` is not a buffer")
         return getattr(mod, name)
 
-    # --- attribute protocol ------------------------------------------------------------------------------------
+    # --- attribute protocol ---------------------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__
         for registry in ("_parameters", "_buffers", "_modules"):
@@ -269,7 +268,7 @@ class Module(StateDictMixin):
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    # --- mode, grads, conversion -------------------------------------------------------------------------------
+    # --- mode and grads -------------------------------------------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":
         """Set training mode on self and every descendant (Dropout drops, BatchNorm uses batch statistics)."""
         if not isinstance(mode, bool):
@@ -306,133 +305,7 @@ class Module(StateDictMixin):
         fn(self)
         return self
 
-    def _apply(self, fn: Callable[[Tensor], Tensor]) -> "Module":
-        """Convert every parameter, its grad and every buffer with fn; parameters keep their identity."""
-        with grad_mode.no_grad():
-            for module in self.modules():
-                for p in module._parameters.values():
-                    if p is None:
-                        continue
-                    p._data = fn(p)._data  # same Parameter object, so optimizers holding it stay valid
-                    if p.grad is not None:
-                        p.grad = Tensor._wrap(fn(p.grad)._data)
-                for k, b in module._buffers.items():
-                    if b is not None:
-                        module._buffers[k] = fn(b)
-        return self
-
-    def to(self, *args: Any, **kwargs: Any) -> "Module":
-        """`.to(dtype)`, `.to('cpu')`, `.to(tensor)`: floating-point parameters and buffers change dtype."""
-        dtype = kwargs.pop("dtype", None)
-        check_device(kwargs.pop("device", None), "Module.to")
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() received an invalid combination of arguments: {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (dtypes.DType, np.dtype)) or a is float:
-                dtype = a
-            else:
-                check_device(a, "Module.to")
-        if dtype is None:
-            return self
-        target = dtypes.from_numpy_dtype(dtypes.to_numpy_dtype(dtype))
-        if not target.is_floating_point:
-            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
-                            f"dtype={target}")
-        return self._apply(lambda t: t.to(target) if t.is_floating_point() else t)
-
-    def float(self) -> "Module":
-        return self._apply(lambda t: t.float() if t.is_floating_point() else t)
-
-    def double(self) -> "Module":
-        return self._apply(lambda t: t.double() if t.is_floating_point() else t)
-
-    def half(self) -> "Module":
-        return self._apply(lambda t: t.half() if t.is_floating_point() else t)
-
-    def type(self, dst_type: Any) -> "Module":
-        return self._apply(lambda t: t.to(dst_type))
-
-    def cpu(self) -> "Module":
-        return self
-
-    def cuda(self, device: Any = None) -> "Module":
-        check_device("cuda" if device is None else device, "Module.cuda")
-        return self
-
-    # --- calling and hooks -------------------------------------------------------------------------------------
-    def _new_hook_handle(self, hooks: dict, hook: Callable, prepend: bool, extra: list) -> RemovableHandle:
-        handle = RemovableHandle(hooks, self._next_hook_id, extra_dict=extra)
-        object.__setattr__(self, "_next_hook_id", self._next_hook_id + 1)
-        hooks[handle.id] = hook
-        if prepend:
-            items = list(hooks.items())
-            hooks.clear()
-            hooks.update([items[-1], *items[:-1]])
-        return handle
-
-    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
-                                  with_kwargs: bool = False) -> RemovableHandle:
-        """hook(module, args) -> None or new args, run before forward (with_kwargs: hook(module, args, kwargs))."""
-        handle = self._new_hook_handle(self._forward_pre_hooks, hook, prepend, [self._forward_pre_hooks_with_kwargs])
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs[handle.id] = True
-        return handle
-
-    def register_forward_hook(self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False,
-                              always_call: bool = False) -> RemovableHandle:
-        """hook(module, args, output) -> None or a replacement output, run after forward."""
-        handle = self._new_hook_handle(self._forward_hooks, hook, prepend,
-                                       [self._forward_hooks_with_kwargs, self._forward_hooks_always_called])
-        if with_kwargs:
-            self._forward_hooks_with_kwargs[handle.id] = True
-        if always_call:
-            self._forward_hooks_always_called[handle.id] = True
-        return handle
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run forward-pre hooks, forward, forward hooks; recorded nodes remember this module (graph clusters)."""
-        recording.push_module(self)
-        try:
-            if not (self._forward_hooks or self._forward_pre_hooks):
-                return self.forward(*args, **kwargs)
-            return self._call_with_hooks(args, kwargs)
-        finally:
-            recording.pop_module()
-
-    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
-        for hook_id, hook in list(self._forward_pre_hooks.items()):
-            if hook_id in self._forward_pre_hooks_with_kwargs:
-                res = hook(self, args, kwargs)
-                if res is not None:
-                    if not (isinstance(res, tuple) and len(res) == 2):
-                        raise RuntimeError(f"forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
-                                           f"but got {res}.")
-                    args, kwargs = res
-            else:
-                res = hook(self, args)
-                if res is not None:
-                    args = res if isinstance(res, tuple) else (res,)
-        called: set = set()
-        try:
-            result = self.forward(*args, **kwargs)
-            for hook_id, hook in list(self._forward_hooks.items()):
-                called.add(hook_id)
-                with_kw = hook_id in self._forward_hooks_with_kwargs
-                res = hook(self, args, kwargs, result) if with_kw else hook(self, args, result)
-                if res is not None:
-                    result = res
-        except Exception:
-            for hook_id, hook in list(self._forward_hooks.items()):
-                if hook_id in self._forward_hooks_always_called and hook_id not in called:
-                    with_kw = hook_id in self._forward_hooks_with_kwargs
-                    hook(self, args, kwargs, None) if with_kw else hook(self, args, None)
-            raise
-        return result
-
-    # --- printing ----------------------------------------------------------------------------------------------
+    # --- printing -------------------------------------------------------------------------------------------------
     def _get_name(self) -> str:
         return self.__class__.__name__
 
