@@ -67,11 +67,12 @@ def pool_geometry(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: An
         step = pair(stride, "stride", op, minimum=1, what="positive")
     pad = pair(padding, "padding", op, minimum=0, what="non-negative")
     dil = pair(dilation, "dilation", op, minimum=1, what="positive")
-    for axis, k, p, d in (("H", kernel[0], pad[0], dil[0]), ("W", kernel[1], pad[1], dil[1])):
-        if p > (d * (k - 1) + 1) // 2:  # torch's limit: a window must always contain an input cell
-            raise RuntimeError(f"{op}: padding should be at most half of the effective kernel size, but got "
-                               f"padding={padding!r} with kernel_size={kernel_size!r} and dilation={dilation!r} "
-                               f"(axis {axis}: pad {p} > ({d}*({k}-1)+1)//2) (input shape {tuple(x.shape)})")
+    for axis, k, p in (("H", kernel[0], pad[0]), ("W", kernel[1], pad[1])):
+        # torch's max_pool2d_with_indices / avg_pool2d rule: pad <= kernel // 2, dilation not counted
+        if p > k // 2:
+            raise RuntimeError(f"{op}: padding should be at most half of kernel size, but got padding={padding!r} "
+                               f"with kernel_size={kernel_size!r} (axis {axis}: pad {p} > {k} // 2) "
+                               f"(input shape {tuple(x.shape)})")
     return kernel, step, pad, dil
 
 

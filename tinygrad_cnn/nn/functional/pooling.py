@@ -26,7 +26,8 @@ __all__ = ["max_pool2d", "avg_pool2d", "lp_pool2d", "adaptive_avg_pool2d", "adap
 def _out_hw(x: Tensor, kernel: Pair, stride: Pair, pad: Pair, dil: Pair, ceil_mode: bool, op: str) -> Pair:
     out = (pool_out_size(x.shape[2], kernel[0], stride[0], pad[0], dil[0], bool(ceil_mode)),
            pool_out_size(x.shape[3], kernel[1], stride[1], pad[1], dil[1], bool(ceil_mode)))
-    check_output_size(op, x, out, f"kernel_size={kernel}, stride={stride}, padding={pad}, dilation={dil}")
+    detail = f"kernel_size={kernel}, stride={stride}, padding={pad}" + (f", dilation={dil}" if dil != (1, 1) else "")
+    check_output_size(op, x, out, detail)
     return out
 
 
@@ -79,7 +80,8 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = N
     op = "lp_pool2d"
     x, _ = batched(input, op)
     floating(x, op)
-    kernel, _, _, _ = pool_geometry(op, input, kernel_size, stride, 0)
+    kernel, step, _, _ = pool_geometry(op, input, kernel_size, stride, 0)
+    _out_hw(x, kernel, step, (0, 0), (1, 1), ceil_mode, op)  # errors name lp_pool2d, not the parts
     if norm_type == math.inf:
         return max_pool2d(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
     if norm_type == -math.inf:
