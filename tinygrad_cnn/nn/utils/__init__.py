@@ -1,1 +1,2 @@
 """`tg.nn.utils`: helpers around modules and parameters (torch.nn.utils names)."""
+from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm  # noqa: F401
