@@ -25,8 +25,8 @@ def _reduce(loss: np.ndarray, reduction: str, denom: np.ndarray | float) -> np.n
 def _per_position(g: np.ndarray, reduction: str, denom: np.ndarray | float) -> np.ndarray:
     """The upstream gradient each position's loss receives: g itself ('none'), or the scalar g (/ denom)."""
     if reduction == "mean":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return g / denom
+        # all positions ignored: the loss is nan but, as in torch, nothing receives a gradient
+        return g / denom if denom != 0 else np.zeros_like(g)
     return g
 
 

@@ -108,7 +108,7 @@ def class_target(input: Tensor, target: Any, ignore_index: int, name: str) -> np
     C = xs[1] if input.ndim >= 2 else xs[0]
     bad = (t != ignore_index) & ((t < 0) | (t >= C))
     if bad.any():
-        pos = np.unravel_index(int(np.argmax(bad)), t.shape) if t.ndim else ()
+        pos = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), t.shape))
         where = f" (at position {pos[0] if len(pos) == 1 else pos})" if t.ndim else ""
         raise IndexError(f"{name}: target {int(t[pos])} is out of bounds for {C} classes{where}")
     return t

@@ -107,10 +107,10 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             raise RuntimeError("one_hot: Can not infer total number of classes from empty tensor (pass num_classes)")
         num_classes = int(t.max()) + 1
     if t.size and t.min() < 0:
-        pos = np.unravel_index(int(np.argmin(t)), t.shape)
+        pos = tuple(int(i) for i in np.unravel_index(int(np.argmin(t)), t.shape))
         raise RuntimeError(f"one_hot: Class values must be non-negative (got {int(t.min())} at position {pos})")
     if t.size and t.max() >= num_classes:
-        pos = np.unravel_index(int(np.argmax(t)), t.shape)
+        pos = tuple(int(i) for i in np.unravel_index(int(np.argmax(t)), t.shape))
         raise RuntimeError(f"one_hot: Class values must be smaller than num_classes (got {int(t.max())} at "
                            f"position {pos} with num_classes={num_classes})")
     return Tensor._wrap((t[..., None] == np.arange(num_classes)).astype(np.int64))   # (*, num_classes)
