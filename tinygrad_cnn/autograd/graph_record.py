@@ -14,6 +14,7 @@ Neither is on by default, so training pays nothing. Two context managers switch 
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -83,13 +84,15 @@ def grad_stats(g: np.ndarray | None, keep_up_to: int = 0) -> GradStats | None:
     if g is None:
         return None
     g = np.asarray(g)
-    finite = bool(np.isfinite(g).all()) if g.dtype.kind in "fc" else True
-    g64 = g.astype(np.float64, copy=False)
-    with np.errstate(all="ignore"):
-        stats = (float(np.sqrt(np.sum(g64 * g64))), float(g64.min()), float(g64.max()), float(g64.mean())) \
-            if g.size else (0.0, 0.0, 0.0, 0.0)
     keep = np.array(g, copy=True) if g.size <= keep_up_to else None
-    return GradStats(tuple(g.shape), str(g.dtype), *stats, finite=finite, array=keep)
+    if g.size == 0:
+        return GradStats(tuple(g.shape), str(g.dtype), 0.0, 0.0, 0.0, 0.0, True, keep)
+    g64 = g.astype(np.float64, copy=False).ravel()
+    with np.errstate(all="ignore"):
+        sq = float(np.dot(g64, g64))  # NaN/Inf anywhere make this non-finite: one pass decides finiteness
+        lo, hi, total = float(g64.min()), float(g64.max()), float(g64.sum())
+    finite = math.isfinite(sq) or bool(np.isfinite(g64).all())  # (a finite sum of squares can only overflow)
+    return GradStats(tuple(g.shape), str(g.dtype), math.sqrt(sq), lo, hi, total / g64.size, finite, keep)
 
 
 @dataclass

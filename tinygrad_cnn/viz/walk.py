@@ -16,6 +16,15 @@ from ..autograd.graph_record import RecordedArg
 from .names import Naming, roots_of
 
 OP, PARAM, INPUT, BUFFER, OUTPUT = "op", "param", "input", "buffer", "output"
+_DTYPE_NAMES: dict = {}
+
+
+def dtype_name(dtype: Any) -> str:
+    """'float32' for a numpy dtype (cached: str(np.dtype) costs ~20 us, noticeable on 20 000-node graphs)."""
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(np.dtype(dtype))
+    return name
 
 
 @dataclass
@@ -41,9 +50,9 @@ class Vertex:
     @property
     def dtype(self) -> str | None:
         if self.array is not None:
-            return str(self.array.dtype)
+            return dtype_name(self.array.dtype)
         meta = self.out_meta.get(0)
-        return str(np.dtype(meta[1])) if meta else None
+        return dtype_name(meta[1]) if meta else None
 
 
 @dataclass
@@ -146,12 +155,12 @@ def index_graph(output: Any, params: Any = None) -> GraphIndex:
             vertices[src].out_meta.setdefault(nr, (tuple(shape), dtype))
         else:
             src = _const_vertex(node, i, vertices, consts, naming)
-        links.append(Link(src, dst, i, tuple(shape), str(np.dtype(dtype)), nr))
+        links.append(Link(src, dst, i, tuple(shape), dtype_name(dtype), nr))
     for k, node, nr in root_links:
         t = outputs[k]
         src = by_node[id(node)]
         vertices[src].out_meta.setdefault(nr, (tuple(t._data.shape), t._data.dtype))
-        links.append(Link(src, f"o{k}", 0, tuple(t._data.shape), str(t._data.dtype), nr))
+        links.append(Link(src, f"o{k}", 0, tuple(t._data.shape), dtype_name(t._data.dtype), nr))
     _fill_values(vertices, edges, by_node)
     return GraphIndex(vertices, links, naming, by_node)
 
