@@ -238,6 +238,22 @@ def test_connection_table_weights_zero_and_stay_zero_under_sgd():
     assert np.all(w[~table] == 0) and np.all(w[table] != w0[table])
 
 
+@pytest.mark.parametrize("opt", ["SGD", "Adam", "AdamW", "RMSprop"])
+def test_connection_table_stays_zero_under_optimisers(opt):
+    if not hasattr(tg.optim, opt):
+        pytest.skip(f"tg.optim.{opt} not available")
+    conv = _c3()
+    kwargs = {"lr": 0.05, "weight_decay": 1e-2} | ({"momentum": 0.9} if opt in ("SGD", "RMSprop") else {})
+    optimiser = getattr(tg.optim, opt)(conv.parameters(), **kwargs)
+    x = tg.randn(4, 6, 9, 9)
+    for _ in range(3):
+        optimiser.zero_grad()
+        conv(x).square().mean().backward()
+        optimiser.step()
+    w = conv.weight.numpy(force=True)
+    assert np.all(w[~nn.LENET5_C3_TABLE] == 0) and np.all(w[nn.LENET5_C3_TABLE] != 0)
+
+
 def test_connection_table_forward_equals_masked_torch_conv():
     conv = _c3().double()
     x = np.random.default_rng(0).standard_normal((2, 6, 14, 14))

@@ -164,7 +164,8 @@ def test_state_dict_round_trip_and_sharing():
     assert not sd["features.0.weight"].requires_grad
     assert a.state_dict(keep_vars=True)["features.0.weight"] is a.features[0].weight
     result = b.load_state_dict(sd)
-    assert result.missing_keys == [] and result.unexpected_keys == [] and repr(result) == "<All keys matched successfully>"
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    assert repr(result) == "<All keys matched successfully>"
     for (k, v), (k2, w) in zip(a.state_dict().items(), b.state_dict().items()):
         assert k == k2 and np.array_equal(v._data, w._data) and v._data is not w._data
     w_id = id(b.features[0].weight)
@@ -375,7 +376,8 @@ def test_repr_matches_torch_for_every_layer():
         return n.Sequential(
             n.Conv2d(1, 6, 5, padding=2), n.Conv2d(3, 4, (3, 5), stride=2, padding=(1, 2), dilation=2, bias=False,
                                                    padding_mode="reflect"),
-            n.Conv2d(4, 4, 3, padding="same", groups=2), n.BatchNorm2d(6), n.BatchNorm1d(3, affine=False, momentum=None),
+            n.Conv2d(4, 4, 3, padding="same", groups=2), n.BatchNorm2d(6),
+            n.BatchNorm1d(3, affine=False, momentum=None),
             n.LayerNorm(5), n.LayerNorm([2, 3], elementwise_affine=False), n.ReLU(), n.ReLU(inplace=True),
             n.MaxPool2d(2), n.MaxPool2d(3, 2, 1, dilation=2, ceil_mode=True), n.AvgPool2d(2),
             n.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False), n.LPPool2d(2, 2),
@@ -394,8 +396,9 @@ def test_parameter_repr_and_sharing():
     t = tg.tensor([1.5, 2.25])
     p = nn.Parameter(t)
     assert repr(p) == repr(torch.nn.Parameter(torch.tensor([1.5, 2.25])))
-    assert repr(nn.Parameter(tg.tensor([1.0], dtype=tg.float64), requires_grad=False)).replace("tinygrad_cnn", "torch") \
-        == repr(torch.nn.Parameter(torch.tensor([1.0], dtype=torch.float64), requires_grad=False))
+    frozen = nn.Parameter(tg.tensor([1.0], dtype=tg.float64), requires_grad=False)
+    assert repr(frozen).replace("tinygrad_cnn", "torch") == \
+        repr(torch.nn.Parameter(torch.tensor([1.0], dtype=torch.float64), requires_grad=False))
     assert repr(nn.Parameter()) == repr(torch.nn.Parameter())
     assert p._data is t._data and p.is_leaf and p.requires_grad and not t.requires_grad
     assert type(p * 2) is tg.Tensor and type(p.detach()) is tg.Tensor

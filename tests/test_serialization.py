@@ -57,7 +57,8 @@ def test_nested_optimizer_like_state(tmp_path):
     }
     tg.save(state, tmp_path / "opt.ckpt")
     out = tg.load(tmp_path / "opt.ckpt")
-    assert out["state"][0]["step"].item() == 12.0 and out["state"][1] == {} and out["state"][0]["momentum_buffer"] is None
+    assert out["state"][0]["step"].item() == 12.0 and out["state"][1] == {}
+    assert out["state"][0]["momentum_buffer"] is None
     assert out["state"][0]["exp_avg"] is out["state"][0]["exp_avg_sq"]  # one stored entry comes back as one tensor
     assert out["state"][0]["exp_avg"].dtype == tg.float64
     g = out["param_groups"][0]

@@ -40,6 +40,10 @@ def _as_array(value: Any) -> np.ndarray | None:
     return None
 
 
+def _quoted(keys: list) -> str:
+    return ", ".join(f'"{k}"' for k in keys)
+
+
 class StateDictMixin:
     """state_dict / load_state_dict methods of Module (torch.nn.Module semantics)."""
 
@@ -138,9 +142,9 @@ class StateDictMixin:
             module._load_from_state_dict(state_dict, prefix, dict(meta), True, missing, unexpected, errors)
         if strict:
             if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))
+                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(_quoted(unexpected)))
             if missing:
-                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
+                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(_quoted(missing)))
         if errors:
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 self.__class__.__name__, "\n\t".join(errors)))
