@@ -45,6 +45,22 @@ def _flat_indices(taps: np.ndarray, geom: tuple) -> np.ndarray:
     return (rows + t // kernel[1] * dilation[0]) * x_shape[3] + cols + t % kernel[1] * dilation[1]
 
 
+def _running_max(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair, nan_wins: bool
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Max over the taps and the tap number of the first maximum (the last NaN when nan_wins, as torch's
+    `val > max || isnan(val)`). Returns values (N, C, Ho, Wo) and int8 tap numbers."""
+    best = xp[(..., *tap(0, 0, stride, dilation, out_hw))].copy()  # (N, C, Ho, Wo)
+    arg = np.zeros(best.shape, dtype=_tap_dtype(kernel))
+    for t in range(1, kernel[0] * kernel[1]):
+        v = xp[(..., *tap(t // kernel[1], t % kernel[1], stride, dilation, out_hw))]
+        better = v > best
+        if nan_wins:
+            better |= np.isnan(v)
+        np.maximum(best, v, out=best)
+        arg += better * (arg.dtype.type(t) - arg)  # arg = t where better: arithmetic select, the fastest
+    return best, arg
+
+
 class MaxPool2d(Primitive):
     """x (N, C, H, W) -> values (N, C, H_out, W_out), plus int64 indices of the same shape when return_indices
     (torch's: flat positions in the input's H*W plane). Padding counts as -inf.
@@ -58,15 +74,9 @@ class MaxPool2d(Primitive):
                 return_indices: bool) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         pads = _pads(x.shape, kernel, stride, padding, dilation, out_hw)
         xp = pad2d(x, pads, _lowest(x.dtype))  # x itself when there is no padding: taps are plain views
-        best = xp[(..., *tap(0, 0, stride, dilation, out_hw))].copy()  # (N, C, Ho, Wo)
-        arg = np.zeros(best.shape, dtype=_tap_dtype(kernel))
-        for t in range(1, kernel[0] * kernel[1]):
-            v = xp[(..., *tap(t // kernel[1], t % kernel[1], stride, dilation, out_hw))]
-            better = v > best
-            if x.dtype.kind == "f":
-                better |= np.isnan(v)
-            np.maximum(best, v, out=best)
-            arg += better * (arg.dtype.type(t) - arg)  # arg = t where better: arithmetic select, the fastest
+        best, arg = _running_max(xp, kernel, stride, dilation, out_hw, nan_wins=False)
+        if x.dtype.kind == "f" and np.isnan(best).any():  # np.maximum spreads NaN: only then redo the ties
+            best, arg = _running_max(xp, kernel, stride, dilation, out_hw, nan_wins=True)
         ctx.save_for_backward(arg)
         ctx.geom = (x.shape, kernel, stride, dilation, pads, out_hw)
         if not return_indices:
