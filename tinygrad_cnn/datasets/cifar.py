@@ -6,6 +6,7 @@ torchvision's published digests before they are unpickled.
 """
 from __future__ import annotations
 
+import codecs
 import io
 import os
 import pickle
@@ -37,13 +38,18 @@ _SAFE_GLOBALS = {
 
 
 class _BatchUnpickler(pickle.Unpickler):
-    """Builds only dicts, lists, str/bytes, numbers and numpy arrays; any other global is an error."""
+    """Builds only dicts, lists, str/bytes, numbers and numpy arrays; any other global is an error.
+
+    `_codecs.encode` is allowed too: Python 3 writes bytes that way in protocol-2 pickles (a pure data function).
+    """
 
     def __init__(self, file: Any, path: Path) -> None:
         super().__init__(file, encoding="bytes")
         self._path = path
 
     def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == ("_codecs", "encode"):
+            return codecs.encode
         key = (module if module == "numpy" else module.rsplit(".", 1)[-1], name)
         found = _SAFE_GLOBALS.get(key) if module.split(".")[0] == "numpy" else None
         if found is None:

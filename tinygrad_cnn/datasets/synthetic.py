@@ -36,9 +36,11 @@ def render_digits(labels: np.ndarray, image_size: int, rng: np.random.Generator)
     width = height * rng.uniform(0.45, 0.65, n)
     slant = rng.uniform(-0.2, 0.2, n)  # x shift per pixel of y: italic glyphs
     thick = np.maximum(height * rng.uniform(0.1, 0.16, n), 1.5)
-    margin_x = (s - width - np.abs(slant) * height) / 2 - 1
-    cx = s / 2 + rng.uniform(-1, 1, n) * np.maximum(margin_x, 0)
-    cy = s / 2 + rng.uniform(-1, 1, n) * np.maximum((s - height) / 2 - 1, 0)
+    # Shift the centre by up to 15% of the image, never pushing the glyph over the border.
+    room_x = np.clip((s - width - np.abs(slant) * height) / 2 - 1, 0, 0.15 * s)
+    room_y = np.clip((s - height) / 2 - 1, 0, 0.15 * s)
+    cx = s / 2 + rng.uniform(-1, 1, n) * room_x
+    cy = s / 2 + rng.uniform(-1, 1, n) * room_y
     # Shorten every segment a little at both ends so the strokes leave the seven-segment gaps.
     mid = _SEGMENTS.mean(axis=1, keepdims=True)
     seg = mid + (_SEGMENTS - mid) * 0.82  # (7, 2 ends, xy)
