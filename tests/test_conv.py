@@ -188,3 +188,54 @@ def test_torch_rejects_what_we_reject():
                 lambda: torch.nn.functional.conv2d(x[0, 0], torch.randn(6, 3, 5, 5))):
         with pytest.raises(RuntimeError):
             bad()
+
+
+@st.composite
+def transpose_cases(draw):
+    groups = draw(st.integers(1, 2))
+    cin, cout = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    out_pad = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
+    hw = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    # padding may eat at most (output size - 1) per side pair
+    full = [(n - 1) * s + d * (kk - 1) + o + 1 for n, s, d, kk, o in zip(hw, stride, dilation, k, out_pad)]
+    pad = tuple(draw(st.integers(0, (f - 1) // 2)) for f in full)
+    return dict(n=draw(st.integers(1, 2)), cin=cin, cout=cout, k=k, hw=hw, seed=draw(st.integers(0, 999)),
+                kw=dict(stride=stride, padding=pad, output_padding=out_pad, groups=groups, dilation=dilation),
+                bias=draw(st.booleans()))
+
+
+@given(transpose_cases())
+def test_conv_transpose2d_matches_torch(case):
+    rng = np.random.default_rng(case["seed"])
+    x = rng.standard_normal((case["n"], case["cin"], *case["hw"]))
+    w = rng.standard_normal((case["cin"], case["cout"] // case["kw"]["groups"], *case["k"]))
+    arrays = [x, w] + ([rng.standard_normal(case["cout"])] if case["bias"] else [])
+    check_parity(lambda m, x, w, *b: m.nn.functional.conv_transpose2d(x, w, *b, **case["kw"]), arrays)
+
+
+def test_conv_transpose2d_gradcheck_and_errors():
+    tg.manual_seed(0)
+    x = tg.randn(1, 2, 3, 3, dtype=tg.float64, requires_grad=True)
+    w = tg.randn(2, 2, 3, 2, dtype=tg.float64, requires_grad=True)
+    b = tg.randn(2, dtype=tg.float64, requires_grad=True)
+    assert tg.autograd.gradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1,
+                                                                     output_padding=1), (x, w, b))
+    _raises(r"conv_transpose2d: output_padding must be smaller than either stride or dilation",
+            lambda: F.conv_transpose2d(x, w, stride=2, output_padding=2))
+    _raises(r"conv_transpose2d: input has 2 channels but weight expects 3",
+            lambda: F.conv_transpose2d(x, tg.randn(3, 2, 3, 3, dtype=tg.float64)))
+    _raises(r"conv_transpose2d: output size -1 x 0 is too small",
+            lambda: F.conv_transpose2d(x, w, padding=(3, 2)))
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(stride=2, padding=1), dict(dilation=2, padding="same"),
+                                dict(groups=2, stride=(3,), padding=(2,))])
+def test_conv1d_matches_torch(kw):
+    rng = np.random.default_rng(12)
+    x, w, b = rng.standard_normal((2, 4, 11)), rng.standard_normal((6, 4 // kw.get("groups", 1), 3)), \
+        rng.standard_normal(6)
+    check_parity(lambda m, x, w, b: m.nn.functional.conv1d(x, w, b, **kw), [x, w, b])
+    check_parity(lambda m, x, w, b: m.nn.functional.conv1d(x, w, b, **kw), [x[0], w, b])  # unbatched

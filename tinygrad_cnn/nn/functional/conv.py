@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...ops.conv import Conv2d
+from ...ops.conv import Conv2d, ConvTranspose2d
 from ...ops._windows import conv_out_size
 from ...tensor import Tensor
 from ._window_args import batched, check_tensor, pair
 
-__all__ = ["conv2d"]
+__all__ = ["conv1d", "conv2d", "conv_transpose2d"]
 
 
 def _conv_pads(padding: Any, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
@@ -93,3 +93,80 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
                            f"weight {tuple(weight.shape)}, padding {padding!r})")
     out = Conv2d.apply(x, weight, bias, stride_, pads, dilation_, groups)
     return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+                     output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """2-D transposed convolution ("deconvolution"), as torch.nn.functional.conv_transpose2d: the gradient of
+    conv2d with respect to its input, used as a layer.
+
+    Shape:
+        input (N, C_in, H, W) or (C_in, H, W); weight (C_in, C_out/groups, kH, kW); bias (C_out,)
+        -> (N, C_out, H_out, W_out), H_out = (H - 1) sH - 2 pH + dH (kH - 1) + output_padding_H + 1.
+
+    Raises:
+        RuntimeError: as conv2d, plus output_padding not smaller than stride or dilation, or H_out < 1.
+    """
+    op = "conv_transpose2d"
+    check_tensor(weight, "weight", op)
+    x, unbatched = batched(input, op)
+    stride_ = pair(stride, "stride", op, minimum=1, what="positive")
+    dilation_ = pair(dilation, "dilation", op, minimum=1, what="positive")
+    pad = pair(padding, "padding", op, minimum=0, what="non-negative")
+    out_pad = pair(output_padding, "output_padding", op, minimum=0, what="non-negative")
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+        raise RuntimeError(f"{op}: groups must be a positive integer, but got groups={groups!r}")
+    shapes = f"(input shape {tuple(input.shape)}, weight {tuple(weight.shape)})"
+    if weight.ndim != 4:
+        raise RuntimeError(f"{op}: weight must be 4-D (in_channels, out_channels/groups, kH, kW), but got weight "
+                           f"of shape {tuple(weight.shape)}")
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"{op}: groups={groups} must divide in_channels, but weight has {weight.shape[0]} "
+                           f"input channels {shapes}")
+    if x.shape[1] != weight.shape[0]:
+        raise RuntimeError(f"{op}: input has {x.shape[1]} channels but weight expects {weight.shape[0]} {shapes}")
+    if x.dtype != weight.dtype:
+        raise RuntimeError(f"{op}: input dtype {x.dtype} and weight dtype {weight.dtype} should be the same")
+    out_channels = weight.shape[1] * groups
+    if bias is not None:
+        check_tensor(bias, "bias", op)
+        if tuple(bias.shape) != (out_channels,) or bias.dtype != weight.dtype:
+            raise RuntimeError(f"{op}: bias must be 1-D with {out_channels} elements (out_channels) and weight's "
+                               f"dtype, but got bias of shape {tuple(bias.shape)} ({bias.dtype}) {shapes}")
+    for a in (0, 1):
+        if out_pad[a] >= stride_[a] and out_pad[a] >= dilation_[a]:
+            raise RuntimeError(f"{op}: output_padding must be smaller than either stride or dilation, but got "
+                               f"output_padding={out_pad}, stride={stride_}, dilation={dilation_}")
+    out_hw = [(x.shape[2 + a] - 1) * stride_[a] - 2 * pad[a] + dilation_[a] * (weight.shape[2 + a] - 1)
+              + out_pad[a] + 1 for a in (0, 1)]
+    if min(out_hw) < 1:
+        raise RuntimeError(f"{op}: output size {out_hw[0]} x {out_hw[1]} is too small: padding {pad} removes more "
+                           f"than the transposed convolution produces {shapes}")
+    out = ConvTranspose2d.apply(x, weight, bias, stride_, pad, out_pad, dilation_, groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-D cross-correlation, as torch.nn.functional.conv1d: conv2d on a height-1 view of the signal.
+
+    Shape: input (N, C_in, L) or (C_in, L); weight (C_out, C_in/groups, k); bias (C_out,) -> (N, C_out, L_out),
+    L_out = floor((L + 2 p - d (k - 1) - 1) / s) + 1. Raises RuntimeError as conv2d (messages name conv2d's
+    height-1 view).
+    """
+    op = "conv1d"
+    check_tensor(input, "input", op)
+    check_tensor(weight, "weight", op)
+    if input.ndim not in (2, 3) or weight.ndim != 3:
+        raise RuntimeError(f"{op}: expected 2-D (unbatched) or 3-D (batched) input and a 3-D weight, but got input "
+                           f"of shape {tuple(input.shape)} and weight of shape {tuple(weight.shape)}")
+    args = {}
+    for name, value in (("stride", stride), ("padding", padding), ("dilation", dilation)):
+        if isinstance(value, str):
+            args[name] = value
+        elif isinstance(value, (tuple, list)) and len(value) == 1:
+            args[name] = (0 if name == "padding" else 1, value[0])
+        else:
+            args[name] = (0 if name == "padding" else 1, value)
+    out = conv2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, groups=groups, **args)
+    return out.squeeze(-2)
