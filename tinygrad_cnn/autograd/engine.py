@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import grad_mode, recording
+from . import anomaly, grad_mode, recording
 from .function import AccumulateGrad, Context, Node
 
 
@@ -145,7 +145,10 @@ def _run_node(node: Node, grads: list, retain_graph: bool, capture: dict | None,
         grads = [np.zeros(*node._out_meta[nr]) if g is None else g for nr, g in enumerate(grads)]
     for hook in node.metadata.get("hooks", ()):
         hook(node, grads)
-    input_grads = _call_backward(node, grads)
+    if recording._anomaly[0]:  # creation site on errors; NaN/Inf in the returned gradients raises
+        input_grads = anomaly.run_backward_checked(node, grads, _call_backward)
+    else:
+        input_grads = _call_backward(node, grads)
     for observe in recording._grad_observers:
         observe(node, grads, input_grads)
     if not retain_graph:

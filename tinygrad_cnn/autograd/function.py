@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import grad_mode, recording
+from . import anomaly, grad_mode, recording
 
 
 class Node:
@@ -162,6 +162,8 @@ class Function:
                 out = cls.forward(ctx, *[a.detach() if isinstance(a, Tensor) else a for a in args])
         multi = isinstance(out, tuple)
         outs = out if multi else (out,)
+        if recording._anomaly[0]:  # NaN/Inf in the outputs raises here, naming the op and the culprit input
+            anomaly.check_forward(cls, args, outs)
         results = []
         for o in outs:
             if isinstance(o, Tensor):
@@ -184,6 +186,8 @@ def _record(ctx: Context, args: tuple, outs: tuple, results: list) -> None:
     ctx._out_tensors = [None] * len(results)
     if recording._module_stack:
         ctx.metadata["modules"] = recording._module_stack[-1]
+    if recording._anomaly[0]:
+        anomaly.record_site(ctx)  # the user code line that created this node, for anomaly-mode errors
     if recording._input_recorder[0] is not None:
         recording._input_recorder[0](ctx, args)
     if len(results) > 1:  # zeros for outputs that get no gradient need their shape
