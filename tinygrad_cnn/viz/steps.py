@@ -28,6 +28,7 @@ def _grad_json(s: GradStats | None) -> dict | None:
     if s.array is not None:
         out["array"] = np.array2string(s.array, precision=4, suppress_small=False, max_line_width=100,
                                        threshold=10_000)
+        out["values"] = s.array.astype(np.float64).tolist()  # exact numbers for scripts reading the page
     return out
 
 
