@@ -19,7 +19,7 @@ _MODES = ("constant", "reflect", "replicate", "circular")
 
 
 def _source_index(mode: str, n: int, before: int, after: int) -> np.ndarray:
-    """For each output position along one axis (padded by before/after >= 0), the input position it copies."""
+    """For each output position along one axis padded by (before, after), the input position it copies."""
     i = np.arange(-before, n + after)
     if mode == "reflect":    # mirror without repeating the edge: -1 -> 1, n -> n - 2
         return np.abs(n - 1 - np.abs(n - 1 - np.abs(i)))
@@ -70,11 +70,12 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     per_axis = [(0, 0)] * (input.ndim - k) + [(pads[2 * j], pads[2 * j + 1]) for j in reversed(range(k))]
     if mode == "constant":
         return Pad.apply(input, tuple(per_axis), 0 if value is None else value)
-    # crop negative pads first (torch's order, which matters for circular), then gather the positive ones
-    crop = tuple((min(b, 0), min(a, 0)) for b, a in per_axis)
-    x = Pad.apply(input, crop, 0) if any(b or a for b, a in crop) else input
+    x = input
+    if mode == "circular":  # torch crops negative pads first and wraps around what is left
+        crop = tuple((min(b, 0), min(a, 0)) for b, a in per_axis)
+        x = Pad.apply(input, crop, 0) if any(b or a for b, a in crop) else input
+        per_axis = [(max(b, 0), max(a, 0)) for b, a in per_axis]
     for axis, (before, after) in enumerate(per_axis):
-        before, after = max(before, 0), max(after, 0)
         if not before and not after:
             continue
         n = x.shape[axis]
@@ -83,7 +84,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             rule = "at most" if mode == "circular" else "less than"
             raise RuntimeError(f"pad: mode '{mode}' needs each padding to be {rule} the size of its dimension, but "
                                f"got padding ({before}, {after}) at dimension {axis} of input {tuple(input.shape)}")
-        idx = _source_index(mode, n, before, after)
+        idx = _source_index(mode, n, before, after)                     # negative pads simply crop
         x = GetItem.apply(x, (slice(None),) * axis + (idx,))            # (..., n + before + after, ...)
     return x
 
@@ -120,7 +121,14 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
     """input / max(||input||_p along dim, eps). Shape: (*) -> (*)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"normalize(): argument 'input' must be Tensor, not {type(input).__name__}")
-    result = input / input.norm(p, dim, keepdim=True).clamp_min(eps)
+    if p == float("inf"):
+        denom = input.abs().amax(dim, keepdim=True).clamp_min(eps)
+    else:
+        # max(||x||_p, eps) = (max(sum |x|^p, eps^p))^(1/p): clamping before the root keeps the gradient of an
+        # all-zero slice 0 (as torch's), where the root's derivative at 0 would give inf * 0 = nan
+        powered = input * input if p == 2 else input.abs() ** p
+        denom = powered.sum(dim, keepdim=True).clamp_min(eps ** p) ** (1.0 / p)
+    result = input / denom
     if out is not None:
         out.copy_(result)
         return out
