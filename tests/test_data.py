@@ -288,3 +288,15 @@ def test_tensor_dataset_epoch_is_fast():
     elapsed = time.perf_counter() - start
     assert shapes == {(50, 1, 28, 28)}
     assert elapsed < 0.5, f"one epoch took {elapsed:.2f} s"
+    train, _ = D.random_split(loader.dataset, [50000, 10000])  # Subsets keep the fast path
+    start = time.perf_counter()
+    assert sum(1 for _ in D.DataLoader(train, batch_size=50, shuffle=True)) == 1000
+    assert time.perf_counter() - start < 0.5
+
+
+def test_subset_fast_path_equals_item_by_item():
+    x, y = _tensor_pair(tg, 30)
+    sub = D.random_split(D.TensorDataset(x, y), [0.5, 0.5], generator=tg.Generator().manual_seed(0))[1]
+    fast = list(D.DataLoader(sub, batch_size=4))
+    slow = list(D.DataLoader(sub, batch_size=4, collate_fn=lambda b: D.default_collate(b)))
+    assert [[t.tolist() for t in b] for b in fast] == [[t.tolist() for t in b] for b in slow]

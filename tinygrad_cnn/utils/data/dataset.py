@@ -81,6 +81,7 @@ class Subset(Dataset):
     def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
         self.dataset = dataset
         self.indices = indices
+        self._index_cache: tuple = (None, None)
 
     def __getitem__(self, idx: Any) -> Any:
         if isinstance(idx, list):
@@ -98,7 +99,11 @@ class Subset(Dataset):
 
     def get_batch(self, indices: Sequence[int] | np.ndarray) -> Any:
         """The collated batch: vectorised when the wrapped dataset has `get_batch`, item by item otherwise."""
-        inner = np.asarray(self.indices)[np.asarray(indices, dtype=np.int64)]
+        src, arr = getattr(self, "_index_cache", (None, None))  # subclasses may skip __init__
+        if src is not self.indices:  # convert the index list once, not once per batch
+            arr = np.asarray(self.indices, dtype=np.int64)
+            self._index_cache = (self.indices, arr)
+        inner = arr[np.asarray(indices, dtype=np.int64)]
         get_batch = getattr(self.dataset, "get_batch", None)
         if callable(get_batch):
             return get_batch(inner)
