@@ -198,3 +198,35 @@ def test_lenet_outputs_match_torch_after_loading_its_weights():
         np.testing.assert_allclose(out_o, out_t, atol=1e-10, rtol=0)
     for k, v in theirs.state_dict().items():  # the train-mode forward updated the same running statistics
         np.testing.assert_allclose(ours.state_dict()[k]._data, v.numpy(), atol=1e-12, rtol=0)
+
+
+def test_resuming_from_a_checkpoint_continues_identically(tmp_path):
+    """Model + optimizer state saved mid-training and loaded into fresh objects: the next steps are identical."""
+    if not hasattr(tg, "optim") or not hasattr(tg.optim, "Adam"):
+        pytest.skip("tg.optim.Adam not available")
+    x, y = tg.randn(16, 4), tg.randint(0, 3, (16,))
+
+    def make():
+        tg.manual_seed(1)
+        model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+        return model, tg.optim.Adam(model.parameters(), lr=0.01, weight_decay=1e-3)
+
+    def step(model, opt):
+        opt.zero_grad()
+        nn.CrossEntropyLoss()(model(x), y).backward()
+        opt.step()
+
+    model, opt = make()
+    for _ in range(3):
+        step(model, opt)
+    tg.save({"model": model.state_dict(), "opt": opt.state_dict()}, tmp_path / "ckpt")
+    for _ in range(2):
+        step(model, opt)
+    resumed, resumed_opt = make()
+    ckpt = tg.load(tmp_path / "ckpt")
+    resumed.load_state_dict(ckpt["model"])
+    resumed_opt.load_state_dict(ckpt["opt"])
+    for _ in range(2):
+        step(resumed, resumed_opt)
+    for (k, a), b in zip(model.state_dict().items(), resumed.state_dict().values()):
+        assert np.array_equal(a._data, b._data), k
