@@ -431,3 +431,10 @@ def _train_small_cnn(torch):
             opt.step()
     with torch.no_grad():
         assert (net(xt).argmax(1) == yt).float().mean().item() > 0.85
+
+
+def test_unwritable_download_root_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(D.DatasetNotFoundError, match=r"cannot be downloaded into .*a-file/mnist.*writable root="):
+        D.MNIST(blocker, download=True)

@@ -84,11 +84,15 @@ def download(name: str, urls: Sequence[str], dest: Path, algorithm: str, expecte
 
     Raises DatasetNotFoundError listing every URL tried and why it failed.
     """
-    dest.parent.mkdir(parents=True, exist_ok=True)
     failures = []
     for url in urls:
         print(f"Downloading {url} to {dest}", file=sys.stderr)
-        fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
+        except OSError as e:
+            raise DatasetNotFoundError(f"{name}: {dest.name} is missing and cannot be downloaded into "
+                                       f"{dest.parent} ({e}). Pass a writable root= or set {ENV_VAR}.") from e
         try:
             h = hashlib.new(algorithm)
             with os.fdopen(fd, "wb") as out, urlopen(url, timeout=timeout) as response:
