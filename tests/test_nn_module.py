@@ -276,6 +276,18 @@ def test_deepcopy_is_independent():
     assert list(m2.state_dict()) == list(m.state_dict())
 
 
+def test_pickle_after_backward():
+    import pickle
+
+    m = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    m(tg.randn(4, 3)).sum().backward()  # parameters now carry graph plumbing that must not be pickled
+    m2 = pickle.loads(pickle.dumps(m))
+    assert isinstance(m2[0].weight, nn.Parameter) and m2[0].weight.requires_grad and m2[0].weight.grad is None
+    assert all(np.array_equal(a._data, b._data) for a, b in zip(m.state_dict().values(), m2.state_dict().values()))
+    m2(tg.randn(4, 3)).sum().backward()
+    assert m2[0].weight.grad is not None
+
+
 # --- hooks and calling -------------------------------------------------------------------------------------------
 class Double(nn.Module):
     def forward(self, x, scale=1.0):

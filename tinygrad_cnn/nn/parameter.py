@@ -46,6 +46,14 @@ class Parameter(Tensor):
             memo[id(self)] = Parameter(Tensor._wrap(self._data.copy()), self.requires_grad)
         return memo[id(self)]
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # pickle the data and the flag only (as torch): graph links and hooks are not picklable state
+        return (_rebuild_parameter, (self._data, self.requires_grad))
+
+
+def _rebuild_parameter(data: np.ndarray, requires_grad: bool) -> Parameter:
+    return Parameter(Tensor._wrap(data), requires_grad)
+
 
 class Buffer(Tensor):
     """A tensor to be registered as a buffer when assigned to a Module attribute: `nn.Buffer(data, persistent=True)`.
