@@ -75,8 +75,8 @@ def test_edges_carry_shapes_and_a_reused_tensor_is_one_node():
     m = tg.randn(4, 5)
     y = (m @ (a * a + a)).sum()
     dot = parse_dot(tg.viz.draw_graph(y).source)
-    leaves = [n for n in dot.nodes if dot.lines(n)[0].startswith("input")]
-    assert len(leaves) == 2  # a (requires grad) once, m (a constant input) once
+    assert len(dot.by_title("input (requires grad)")) == 1  # a, used three times, is one node
+    assert len(dot.by_title("constant")) == 1  # m: no grad, no name
     shapes = sorted(e["label"].strip() for _, _, e in dot.edges)
     assert shapes.count("(4, 5)") == 1 and shapes.count("(4,)") == 1 and shapes.count("()") == 1
     (mm,) = dot.by_title("MatMulBackward0")
@@ -95,15 +95,17 @@ def test_float64_dtype_and_no_shapes_option():
 
 def test_module_parameters_buffers_and_inputs_are_named():
     net, x, loss = _net_loss()
-    dot = parse_dot(tg.viz.draw_graph(loss).source)
+    dot = parse_dot(tg.viz.draw_graph(loss, params={"x": x}).source)
     titles = {dot.lines(n)[0] for n in dot.nodes}
-    assert {"features.fc.weight", "features.fc.bias", "head.weight", "head.bias", "features.scale",
-            "input"} <= titles
+    assert {"features.fc.weight", "features.fc.bias", "head.weight", "head.bias", "features.scale", "x"} <= titles
     (buf,) = dot.by_title("features.scale")
     (w,) = dot.by_title("head.weight")
-    (inp,) = dot.by_title("input")
+    (inp,) = dot.by_title("x")
     assert len({dot.nodes[n]["shape"] for n in (buf, w, inp)}) == 3
     assert dot.lines(inp)[1] == "(3, 4) float32"
+    unnamed = parse_dot(tg.viz.draw_graph(loss).source)
+    (const,) = unnamed.by_title("constant")  # without a name, a tensor without grad is drawn as a constant
+    assert unnamed.nodes[const]["shape"] not in {dot.nodes[n]["shape"] for n in (buf, w, inp)}
 
 
 def test_params_dict_names_leaves_like_torchviz():

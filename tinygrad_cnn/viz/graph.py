@@ -183,7 +183,7 @@ def _vertex_look(v: Vertex, index: GraphIndex, show_shapes: bool, show_values: b
     elif v.kind == OUTPUT:
         title = v.name or "output"
     else:
-        title = v.name or (v.kind if v.kind != "input" or v.node is None else "input (requires grad)")
+        title = v.name or ("input (requires grad)" if v.kind == "input" else v.kind)
     lines = [title]
     tips = [title]
     if v.kind == OP and v.modules:

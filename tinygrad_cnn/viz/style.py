@@ -1,8 +1,9 @@
 """Colours, shapes and text of drawn nodes; the gradient colour scale and its legend.
 
-Kinds are told apart by shape and colour (blue ellipses are parameters, yellow houses inputs, purple cylinders
-buffers, green octagons outputs, grey boxes ops). Gradient norms map to a viridis-like scale on log10, with NaN/Inf
-in red and the first op whose backward produced a non-finite gradient drawn as a thick red double octagon.
+Kinds are told apart by shape and colour: blue ellipses are parameters, yellow houses inputs, purple cylinders
+buffers, grey notes unnamed tensors without grad (constants, or inputs not named with params=), green octagons
+outputs, grey boxes ops. Gradient norms map to a viridis-like scale on log10, with NaN/Inf in red and the first
+op whose backward produced a non-finite gradient drawn as a thick red double octagon.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ KIND_STYLE = {
     "buffer": dict(shape="cylinder", style="filled", fillcolor="#D8C8F0"),
     "output": dict(shape="octagon", style="filled", fillcolor="#B8E08C"),
     "module": dict(shape="box3d", style="filled", fillcolor="#F4D9B0"),
+    "constant": dict(shape="note", style="filled", fillcolor="#F2F2F2", color="#808080"),
 }
 NONFINITE = "#E03030"
 PENDING = dict(style="dashed,rounded,filled", fillcolor="#FFFFFF", color="#909090", fontcolor="#707070")

@@ -15,7 +15,7 @@ from ..autograd.function import AccumulateGrad, Context
 from ..autograd.graph_record import RecordedArg
 from .names import Naming, roots_of
 
-OP, PARAM, INPUT, BUFFER, OUTPUT = "op", "param", "input", "buffer", "output"
+OP, PARAM, INPUT, BUFFER, OUTPUT, CONST = "op", "param", "input", "buffer", "output", "constant"
 _DTYPE_NAMES: dict = {}
 
 
@@ -176,9 +176,12 @@ def _const_vertex(node: Context, i: int, vertices: dict, consts: dict, naming: N
         return consts[ident]
     key = f"c{len(consts)}"
     consts[ident] = key
-    kind = BUFFER if arr is not None and naming.is_buffer(arr) else INPUT
+    name = naming.array_name(arr) if arr is not None else None
+    # a tensor without grad is a model input, a target or a constant made in a forward (a mask): only a name
+    # (params={'x': x}) tells them apart, so unnamed ones are drawn as constants
+    kind = BUFFER if arr is not None and naming.is_buffer(arr) else INPUT if name else CONST
     shape, dtype = node._input_meta[i]
-    v = Vertex(key, kind, array=arr, name=naming.array_name(arr) if arr is not None else None)
+    v = Vertex(key, kind, array=arr, name=name)
     v.out_meta[0] = (tuple(shape), dtype)
     vertices[key] = v
     return key
@@ -215,4 +218,5 @@ def topo_order(index: GraphIndex) -> list:
 
 
 
-__all__ = ["index_graph", "GraphIndex", "Vertex", "Link", "topo_order", "OP", "PARAM", "INPUT", "BUFFER", "OUTPUT"]
+__all__ = ["index_graph", "GraphIndex", "Vertex", "Link", "topo_order", "OP", "PARAM", "INPUT", "BUFFER", "OUTPUT",
+           "CONST"]
