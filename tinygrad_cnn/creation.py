@@ -44,7 +44,11 @@ def _infer_array(data: Any) -> np.ndarray:
         return data.copy()
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
         data = [d.tolist() if isinstance(d, Tensor) else d for d in data]
-    arr = np.array(data)
+    try:
+        arr = np.array(data)
+    except ValueError:  # numpy's "inhomogeneous shape": say where the nesting is ragged, as torch does
+        kind, msg = _ragged(data)
+        raise kind(msg) from None
     if isinstance(data, np.generic):  # numpy scalars keep their dtype, as in torch
         return arr
     if arr.dtype.kind == "f":
@@ -54,6 +58,24 @@ def _infer_array(data: Any) -> np.ndarray:
     elif arr.dtype.kind not in "biuf":
         raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__} ({arr.dtype})")
     return arr
+
+
+def _ragged(data: Any) -> tuple[type, str]:
+    """torch's message for nested lists of unequal lengths, found level by level (no recursion)."""
+    level, dim = [data], 0
+    while level:
+        seqs = [x for x in level if isinstance(x, (list, tuple))]
+        if seqs and len(seqs) != len(level):
+            return TypeError, (f"not a sequence: tensor() got a mix of sequences and scalars at dim {dim} "
+                               f"(every element at one depth must be a list, or none)")
+        if not seqs:
+            break
+        n = len(seqs[0])
+        for x in seqs:
+            if len(x) != n:
+                return ValueError, f"expected sequence of length {n} at dim {dim} (got {len(x)})"
+        level, dim = [y for x in seqs for y in x], dim + 1
+    return ValueError, "tensor(): could not build a rectangular array from the nested sequences"
 
 
 def _flat(data: Any) -> list:
