@@ -59,7 +59,9 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         param_groups = list(params)
         if len(param_groups) == 0:
-            raise ValueError("optimizer got an empty parameter list")
+            raise ValueError(f"optimizer got an empty parameter list ({type(self).__name__} needs at least one "
+                             f"tensor; a generator such as model.parameters() can only be consumed once, and a "
+                             f"model with no layers registered has none)")
         if not isinstance(param_groups[0], dict):
             param_groups = [{"params": param_groups}]
         for param_group in param_groups:
@@ -106,7 +108,10 @@ class Optimizer:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {_typename(p)}")
             if not (p.is_leaf or p.retains_grad):
-                raise ValueError("can't optimize a non-leaf Tensor")
+                raise ValueError(f"can't optimize a non-leaf Tensor (params[{[id(q) for q in params].index(id(p))}] of "
+                                 f"group {len(self.param_groups)}, shape {tuple(p.shape)}, was computed "
+                                 f"by {p.grad_fn.name()}); pass leaf tensors such as model.parameters(), or "
+                                 f"x.detach().requires_grad_() to make a computed tensor a leaf")
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
                 raise ValueError(f"parameter group didn't specify a value of required optimization parameter "
