@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import Sequence
 
-from . import demo
+from . import demo, evaluate, train
 
-SUBCOMMANDS = [demo]
+SUBCOMMANDS = [demo, train, evaluate]
 
 
 def build_parser() -> argparse.ArgumentParser:
