@@ -68,7 +68,8 @@ class _BatchNorm(Module):
     def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim not in self._dims:
             want = " or ".join(f"{d}D" for d in self._dims)
-            raise ValueError(f"expected {want} input (got {input.ndim}D input)")
+            raise ValueError(f"expected {want} input (got {input.ndim}D input): {type(self).__name__}"
+                             f"(num_features={self.num_features}) got input of shape {tuple(input.shape)}")
         if input.shape[1] != self.num_features:
             raise RuntimeError(f"{type(self).__name__}(num_features={self.num_features}) got input with "
                                f"{input.shape[1]} channels (dim 1), shape {tuple(input.shape)}")
