@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import Sequence
 
-from . import demo, evaluate, train
+from . import demo, evaluate, graph, gradcheck, train
 
-SUBCOMMANDS = [demo, train, evaluate]
+SUBCOMMANDS = [demo, train, evaluate, graph, gradcheck]
 
 
 def build_parser() -> argparse.ArgumentParser:
