@@ -34,6 +34,7 @@ def conv_cases(draw):
                 padding=padding, groups=groups, bias=draw(st.booleans()), seed=seed)
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
 @given(conv_cases())
 def test_conv2d_matches_torch(case):
     rng = np.random.default_rng(case["seed"])

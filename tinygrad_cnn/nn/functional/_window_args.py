@@ -13,15 +13,15 @@ from ...tensor import Tensor
 Pair = tuple[int, int]
 
 
-def _is_int(v: Any) -> bool:
+def is_int(v: Any) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
 
 def pair(value: Any, name: str, op: str, *, minimum: int | None = None, what: str = "") -> Pair:
     """An int or a sequence of 1 or 2 ints -> (h, w); values below `minimum` are rejected (what: e.g. 'positive')."""
-    if _is_int(value):
+    if is_int(value):
         out = (int(value), int(value))
-    elif isinstance(value, (tuple, list)) and len(value) in (1, 2) and all(_is_int(v) for v in value):
+    elif isinstance(value, (tuple, list)) and len(value) in (1, 2) and all(is_int(v) for v in value):
         out = (int(value[0]), int(value[-1]))
     else:
         raise RuntimeError(f"{op}: {name} must be a single int or a tuple of two ints, but got {name}={value!r}")

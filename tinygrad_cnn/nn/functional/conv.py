@@ -6,7 +6,7 @@ from typing import Any
 from ...ops.conv import Conv2d, ConvTranspose2d
 from ...ops._windows import conv_out_size
 from ...tensor import Tensor
-from ._window_args import batched, check_tensor, pair
+from ._window_args import is_int, batched, check_tensor, pair
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d"]
 
@@ -79,7 +79,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     x, unbatched = batched(input, op)
     stride_ = pair(stride, "stride", op, minimum=1, what="positive")
     dilation_ = pair(dilation, "dilation", op, minimum=1, what="positive")
-    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+    if not is_int(groups) or groups < 1:
         raise RuntimeError(f"{op}: groups must be a positive integer, but got groups={groups!r}")
     _check_channels(op, input, weight, bias, groups)
     kernel = (weight.shape[2], weight.shape[3])
@@ -91,7 +91,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
         raise RuntimeError(f"{op}: kernel size can't be greater than the padded input size: kernel {eh} x {ew} "
                            f"(dilation {dilation_}) vs padded input {hp} x {wp} (input shape {tuple(input.shape)}, "
                            f"weight {tuple(weight.shape)}, padding {padding!r})")
-    out = Conv2d.apply(x, weight, bias, stride_, pads, dilation_, groups)
+    out = Conv2d.apply(x, weight, bias, stride_, pads, dilation_, int(groups))
     return out.squeeze(0) if unbatched else out
 
 
@@ -114,7 +114,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     dilation_ = pair(dilation, "dilation", op, minimum=1, what="positive")
     pad = pair(padding, "padding", op, minimum=0, what="non-negative")
     out_pad = pair(output_padding, "output_padding", op, minimum=0, what="non-negative")
-    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+    if not is_int(groups) or groups < 1:
         raise RuntimeError(f"{op}: groups must be a positive integer, but got groups={groups!r}")
     shapes = f"(input shape {tuple(input.shape)}, weight {tuple(weight.shape)})"
     if weight.ndim != 4:
@@ -142,7 +142,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     if min(out_hw) < 1:
         raise RuntimeError(f"{op}: output size {out_hw[0]} x {out_hw[1]} is too small: padding {pad} removes more "
                            f"than the transposed convolution produces {shapes}")
-    out = ConvTranspose2d.apply(x, weight, bias, stride_, pad, out_pad, dilation_, groups)
+    out = ConvTranspose2d.apply(x, weight, bias, stride_, pad, out_pad, dilation_, int(groups))
     return out.squeeze(0) if unbatched else out
 
 

@@ -17,7 +17,7 @@ from ...ops._windows import pool_out_size
 from ...ops.pool import AdaptiveMaxPool2d, AvgPool2d, MaxPool2d, StochasticPool2d
 from ...random import Generator, rng_of
 from ...tensor import Tensor
-from ._window_args import Pair, _is_int, batched, check_output_size, floating, pair, pool_geometry
+from ._window_args import Pair, is_int, batched, check_output_size, floating, pair, pool_geometry
 
 __all__ = ["max_pool2d", "avg_pool2d", "lp_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
            "stochastic_pool2d"]
@@ -65,7 +65,7 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     x, unbatched = batched(input, op)
     floating(x, op)
     kernel, step, pad, _ = pool_geometry(op, input, kernel_size, stride, padding)
-    if divisor_override is not None and (not _is_int(divisor_override) or divisor_override == 0):
+    if divisor_override is not None and (not is_int(divisor_override) or divisor_override == 0):
         raise RuntimeError(f"{op}: divisor_override must be a non-zero integer, but got {divisor_override!r}")
     out_hw = _out_hw(x, kernel, step, pad, (1, 1), ceil_mode, op)
     out = AvgPool2d.apply(x, kernel, step, pad, out_hw, bool(count_include_pad), divisor_override)
@@ -92,9 +92,9 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = N
 
 def _output_size(output_size: Any, x: Tensor, op: str) -> Pair:
     """int or (h, w), where None keeps that input dimension."""
-    sizes = (output_size, output_size) if _is_int(output_size) or output_size is None else output_size
+    sizes = (output_size, output_size) if is_int(output_size) or output_size is None else output_size
     if not isinstance(sizes, (tuple, list)) or len(sizes) != 2 or \
-            not all(s is None or _is_int(s) for s in sizes):
+            not all(s is None or is_int(s) for s in sizes):
         raise RuntimeError(f"{op}: output_size must be an int or a tuple of two ints (or None), but got "
                            f"{output_size!r}")
     out = tuple(x.shape[2 + a] if s is None else int(s) for a, s in enumerate(sizes))
