@@ -144,16 +144,19 @@ class Conv2d(Module):
 def _check_conv_args(in_channels: int, out_channels: int, groups: int, padding: Any, stride: tuple,
                      padding_mode: str) -> None:
     if groups <= 0:
-        raise ValueError("groups must be a positive integer")
+        raise ValueError(f"groups must be a positive integer (Conv2d got groups={groups})")
     if in_channels % groups != 0:
-        raise ValueError("in_channels must be divisible by groups")
+        raise ValueError(f"in_channels must be divisible by groups (Conv2d got in_channels={in_channels}, "
+                         f"groups={groups})")
     if out_channels % groups != 0:
-        raise ValueError("out_channels must be divisible by groups")
+        raise ValueError(f"out_channels must be divisible by groups (Conv2d got out_channels={out_channels}, "
+                         f"groups={groups})")
     if isinstance(padding, str):
         if padding not in ("same", "valid"):
             raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'same', 'valid'}}")
         if padding == "same" and any(s != 1 for s in stride):
-            raise ValueError("padding='same' is not supported for strided convolutions")
+            raise ValueError(f"padding='same' is not supported for strided convolutions (Conv2d got "
+                             f"stride={stride})")
     if padding_mode not in _PADDING_MODES:
         raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, but got padding_mode='{padding_mode}'")
 
