@@ -20,6 +20,7 @@ class Naming:
         self.module_names: dict[int, str] = {}  # id(module) -> dotted name ('' for a root)
         self.modules_by_name: dict[str, Any] = {}
         self.roots: list = []
+        self.module_owned: set[str] = set()  # names of parameters/buffers found in modules (they have owners)
         for root in roots:
             self._add_root(root)
         if params is not None:
@@ -35,9 +36,11 @@ class Naming:
         for name, p in root.named_parameters():
             self.tensor_names.setdefault(id(p), name)
             self.array_names.setdefault(id(p._data), name)
+            self.module_owned.add(name)
         for name, b in root.named_buffers():
             self.array_names.setdefault(id(b._data), name)
             self.buffer_arrays.add(id(b._data))
+            self.module_owned.add(name)
 
     def _add_params(self, params: Any) -> None:
         if hasattr(params, "named_parameters"):
@@ -70,9 +73,10 @@ class Naming:
         return f"{name} ({cls})" if name else cls
 
     def owner_of(self, param_name: str) -> Any:
-        """The module that holds parameter/buffer `param_name` (None when unknown)."""
-        prefix = param_name.rpartition(".")[0]
-        return self.modules_by_name.get(prefix)
+        """The module that holds parameter/buffer `param_name` (None for names not found in a module)."""
+        if param_name not in self.module_owned:
+            return None
+        return self.modules_by_name.get(param_name.rpartition(".")[0])
 
     def path_label(self, modules: tuple) -> str:
         """The innermost module of a node's module path, as a label ('' outside any module)."""
