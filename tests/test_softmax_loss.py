@@ -200,6 +200,9 @@ def test_cross_entropy_float32_stays_float32():
     loss.backward()
     assert loss.dtype == tg.float32 and x.grad.dtype == tg.float32
     assert F.nll_loss(x, tg.tensor([0, 1, 2, 0])).dtype == tg.float32
+    q64, w64 = F.softmax(tg.randn(4, 3, dtype=tg.float64), 1), tg.ones(3, dtype=tg.float64)
+    assert F.cross_entropy(x, q64, w64).dtype == tg.float32          # float64 targets do not promote the loss
+    assert F.binary_cross_entropy_with_logits(x, q64, w64, pos_weight=w64).dtype == tg.float32
 
 
 # --- elementwise losses -------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ __all__ = ["nll_loss", "cross_entropy", "mse_loss", "l1_loss", "smooth_l1_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"]
 
 
-def _class_loss(op: Any, name: str, input: Tensor, t: Any, w: Any, *opts: Any) -> Tensor:
+def _class_loss(op: Any, input: Tensor, t: Any, w: Any, *opts: Any) -> Tensor:
     """Run a class-index primitive on (N, C, *) data; an unbatched (C) input is treated as N = 1."""
     if input.ndim == 1:
         out = op.apply(input.reshape(1, -1), t.reshape(1), w, *opts)
@@ -44,7 +44,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     check_float_input(input, "nll_loss")
     t = class_target(input, target, ignore_index, "nll_loss")
     w = class_weight(weight, input, "nll_loss")
-    return _class_loss(NLLLoss, "nll_loss", input, t, w, int(ignore_index), reduction)
+    return _class_loss(NLLLoss, input, t, w, int(ignore_index), reduction)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
@@ -76,7 +76,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         return _cross_entropy_probs(input, target, weight, ignore_index, reduction, float(label_smoothing))
     t = class_target(input, target, ignore_index, "cross_entropy")
     w = class_weight(weight, input, "cross_entropy")
-    return _class_loss(CrossEntropy, "cross_entropy", input, t, w, int(ignore_index), reduction,
+    return _class_loss(CrossEntropy, input, t, w, int(ignore_index), reduction,
                        float(label_smoothing))
 
 
@@ -88,6 +88,7 @@ def _cross_entropy_probs(input: Tensor, target: Tensor, weight: Tensor | None, i
                            f"ignore_index={ignore_index}, target shape {tuple(target.shape)})")
     cdim = 1 if input.ndim >= 2 else 0
     C = input.shape[cdim]
+    target = target.to(input.dtype)  # computed in the input's precision (float32 stays float32)
     q = target if eps == 0 else target * (1 - eps) + eps / C
     prod = log_softmax(input, cdim) * q                                          # (N, C, *)
     if weight is not None:
@@ -95,7 +96,7 @@ def _cross_entropy_probs(input: Tensor, target: Tensor, weight: Tensor | None, i
         if tuple(weight.shape) != (C,):
             raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all {C} classes or no "
                                f"classes but got weight tensor of shape {tuple(weight.shape)}")
-        prod = prod * weight.reshape(C, *([1] * (input.ndim - cdim - 1)))       # (C, 1, ...) broadcasts
+        prod = prod * weight.to(input.dtype).reshape(C, *([1] * (input.ndim - cdim - 1)))       # (C, 1, ...) broadcasts
     per = -prod.sum(cdim)                                                        # (N, *)
     if reduction == "none":
         return per
@@ -226,12 +227,13 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                          f"as input size ({tuple(input.shape)})")
     check_no_grad_weight(weight, "binary_cross_entropy_with_logits", "weight")
     check_no_grad_weight(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
+    target = target.to(input.dtype)
     log_sig = LogSigmoid.apply(input)  # log(sigmoid(x)) without overflow for any |x|
     if pos_weight is not None:
-        log_sig = log_sig * ((pos_weight - 1) * target + 1)
+        log_sig = log_sig * ((pos_weight.to(input.dtype) - 1) * target + 1)
     loss = (1 - target) * input - log_sig
     if weight is not None:
-        loss = loss * weight
+        loss = loss * weight.to(input.dtype)
     return reduce_tensor(loss, reduction)
 
 
