@@ -26,7 +26,7 @@ def _grad_json(s: GradStats | None) -> dict | None:
     out = {"shape": fmt_shape(s.shape), "dtype": s.dtype, "norm": fmt_num(s.norm), "min": fmt_num(s.min),
            "max": fmt_num(s.max), "mean": fmt_num(s.mean), "finite": s.finite}
     if s.array is not None:
-        out["array"] = np.array2string(s.array, precision=4, suppress_small=False, max_line_width=100,
+        out["array"] = np.array2string(s.array, precision=4, suppress_small=False, max_line_width=72,
                                        threshold=10_000)
         out["values"] = s.array.astype(np.float64).tolist()  # exact numbers for scripts reading the page
     return out
