@@ -28,6 +28,11 @@ class Tensor:
     """An n-dimensional array that records the operations applied to it (define-by-run)."""
 
     __array_priority__ = 1000  # numpy scalars on the left defer to our reflected operators
+    # view tracking (set by autograd.function._mark_view): the tensor whose memory this one views, the views of
+    # this tensor that autograd must re-point after an in-place change, and the grad mode the view was made in
+    _base: "Tensor | None" = None
+    _views: Any = None
+    _view_grad_mode: bool = True
 
     def __init__(self, data: Any = None, requires_grad: bool = False) -> None:
         if isinstance(data, np.ndarray):
@@ -60,6 +65,25 @@ class Tensor:
         t._hooks = []
         t._accumulator = None
         return t
+
+    # --- copying and pickling (as torch: data and requires_grad travel, graph links and hooks do not) -------
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        extra = {k: v for k, v in self.__dict__.items() if k not in _INTERNAL}  # user attributes, as torch
+        return (_rebuild_tensor, (type(self), self._data, self.requires_grad, extra))
+
+    def __deepcopy__(self, memo: dict) -> "Tensor":
+        import copy
+
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               f"protocol at the moment (this tensor of shape {tuple(self.shape)} has grad_fn="
+                               f"<{self.grad_fn.name()}>); deep-copy t.detach() instead")
+        if id(self) not in memo:
+            extra = {k: copy.deepcopy(v, memo) for k, v in self.__dict__.items() if k not in _INTERNAL}
+            t = _rebuild_tensor(type(self), self._data.copy(), self.requires_grad, extra)
+            t.grad = None if self.grad is None else copy.deepcopy(self.grad, memo)
+            memo[id(self)] = t
+        return memo[id(self)]
 
     # --- autograd plumbing ---------------------------------------------------------------------------------
     def _edge(self) -> tuple:
@@ -829,6 +853,18 @@ class Tensor:
 
     def __itruediv__(self, other: Any) -> "Tensor":
         return self.div_(other)
+
+
+_INTERNAL = frozenset(("_data", "grad", "grad_fn", "requires_grad", "_output_nr", "_version_box", "_retains_grad",
+                       "_hooks", "_accumulator", "_base", "_views", "_view_grad_mode"))
+
+
+def _rebuild_tensor(cls: type, data: np.ndarray, requires_grad: bool, extra: dict) -> Tensor:
+    """Unpickle / deep-copy target: a fresh leaf of class cls with the given data."""
+    t = Tensor._wrap.__func__(cls, data)
+    t.requires_grad = bool(requires_grad)
+    t.__dict__.update(extra)
+    return t
 
 
 class Size(tuple):

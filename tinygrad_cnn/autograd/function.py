@@ -10,6 +10,7 @@ Two flavours share this one mechanism:
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -170,9 +171,27 @@ class Function:
                 results.append(o if cls.array_function else Tensor._wrap(o._data, o._version_box))
             else:
                 results.append(Tensor._wrap(o if isinstance(o, np.ndarray) else np.asarray(o)))
+        if getattr(cls, "view_op", False) and isinstance(args[0], Tensor):
+            _mark_view(args[0], results[0])
         if record:
             _record(ctx, args, outs, results)
         return tuple(results) if multi else results[0]
+
+
+def _mark_view(src: Any, out: Any) -> None:
+    """When out's array lies in src's memory (basic indexing, reshape, permute, expand), make it a torch-style
+    view: it shares the base's version counter and remembers the base, so ops/inplace.py can route an in-place
+    change through either of them into the base's history (torch's CopySlices)."""
+    if not np.may_share_memory(out._data, src._data):
+        return  # numpy had to copy (advanced index, reshape of a non-contiguous array): not a view
+    base = src._base if src._base is not None else src
+    out._base = base
+    out._version_box = base._version_box
+    out._view_grad_mode = grad_mode._enabled[0]
+    if grad_mode._enabled[0]:  # views that autograd may have to re-point after an in-place change of the base
+        if base._views is None:
+            base._views = weakref.WeakValueDictionary()
+        base._views[id(out)] = out
 
 
 def _record(ctx: Context, args: tuple, outs: tuple, results: list) -> None:

@@ -15,6 +15,8 @@ def is_advanced(idx: object) -> bool:
 class GetItem(Primitive):
     """x[idx]: the gradient is scattered back into zeros of x's shape; repeated indices add up."""
 
+    view_op = True  # the output may share the input's memory (see autograd.function._mark_view)
+
     @staticmethod
     def forward(ctx, x, idx):
         ctx.meta = (x.shape, x.dtype)

@@ -9,6 +9,8 @@ from ._primitive import Primitive
 class Reshape(Primitive):
     """x.reshape(shape) / view / flatten / squeeze / unsqueeze: the gradient is reshaped back."""
 
+    view_op = True  # the output may share the input's memory (see autograd.function._mark_view)
+
     _backward_name = "ViewBackward0"  # torch's node for a reshape that is a view
 
     @staticmethod
@@ -33,6 +35,8 @@ class View(Reshape):
 class Permute(Primitive):
     """x.permute(dims) / transpose / .T: the gradient is permuted by the inverse permutation."""
 
+    view_op = True  # the output may share the input's memory (see autograd.function._mark_view)
+
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
@@ -45,6 +49,8 @@ class Permute(Primitive):
 
 class Expand(Primitive):
     """x.expand(shape): a broadcast view; the gradient is summed over the expanded dims."""
+
+    view_op = True  # the output may share the input's memory (see autograd.function._mark_view)
 
     @staticmethod
     def forward(ctx, x, shape):
