@@ -91,7 +91,7 @@ def test_softmax_gradcheck():
 
 
 # --- cross_entropy / nll_loss ------------------------------------------------------------------------------------
-@settings(max_examples=40)
+@settings(max_examples=25)
 @given(n=st.integers(1, 5), c=st.integers(1, 5), spatial=st.lists(st.integers(1, 3), max_size=2), seed=seeds,
        reduction=st.sampled_from(REDUCTIONS), weighted=st.booleans(), label_smoothing=st.sampled_from([0.0, 0.3]))
 def test_cross_entropy_class_indices_match_torch(reduction, weighted, label_smoothing, n, c, spatial, seed):
