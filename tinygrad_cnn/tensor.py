@@ -810,6 +810,9 @@ class Tensor:
         return inplace(self, lambda s: s.relu(), "relu_")
 
     def zero_(self) -> "Tensor":
+        from .ops.inplace import check_inplace
+
+        check_inplace(self, "zero_")  # so a refusal names zero_, not the fill_ it is made of
         return self.fill_(0)
 
     def fill_(self, value: Any) -> "Tensor":
