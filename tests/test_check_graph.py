@@ -175,3 +175,54 @@ def test_error_only_on_some_elements_is_caught_in_fast_mode():
     x = tg.tensor([0.1, -0.3, 0.5, 2.0, -0.7], requires_grad=True)
     report = tg.autograd.check_graph(lambda: WrongAboveOne.apply(x).sum())
     assert [r.op for r in report.failures] == ["WrongAboveOneBackward"]
+
+
+# --- property tests: random programs of smooth ops -------------------------------------------------------------
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+UNARY = {"tanh": lambda a: a.tanh(), "sin": lambda a: a.sin(), "sigmoid": lambda a: a.sigmoid()}
+BINARY = {"add": lambda a, b: a + b, "mul": lambda a, b: a * b, "sub": lambda a, b: a - b}
+PROGRAMS = st.tuples(st.integers(1, 3), st.lists(st.tuples(st.sampled_from(sorted(UNARY) + sorted(BINARY)),
+                                                           st.integers(0, 50), st.integers(0, 50)),
+                                                 min_size=1, max_size=8))
+
+
+def _run(program, leaves):
+    """Apply the program to the leaves; returns the output and, per pool entry, the entries it read."""
+    _, steps = program
+    pool, reads = list(leaves), [()] * len(leaves)
+    for name, i, j in steps:
+        a, b = i % len(pool), j % len(pool)
+        if name in UNARY:
+            pool.append(UNARY[name](pool[a]))
+            reads.append((a,))
+        else:
+            pool.append(BINARY[name](pool[a], pool[b]))
+            reads.append((a, b))
+    return pool[-1].sum(), reads
+
+
+@given(PROGRAMS)
+def test_random_programs_draw_one_node_per_reachable_op(program):
+    leaves = [tg.randn(3, requires_grad=True) for _ in range(program[0])]
+    out, reads = _run(program, leaves)
+    reached, stack = set(), [len(reads) - 1]
+    while stack:
+        k = stack.pop()
+        if k not in reached:
+            reached.add(k)
+            stack.extend(reads[k])
+    ops = [k for k in reached if reads[k]]
+    used_leaves = [k for k in reached if not reads[k]]
+    pairs = {(src, k) for k in ops for src in reads[k]}
+    dot = parse_dot(tg.viz.draw_graph(out).source)
+    assert len(dot.nodes) == len(ops) + 1 + len(used_leaves) + 1  # ops, the final sum, leaves, the output
+    assert len(dot.edges) == len(pairs) + 1 + 1  # one edge per distinct (input, op), last op -> sum -> output
+
+
+@given(PROGRAMS)
+def test_check_graph_never_flags_correct_smooth_ops(program):
+    leaves = [tg.randn(4, dtype=tg.float64, requires_grad=True) for _ in range(program[0])]
+    report = tg.autograd.check_graph(lambda: _run(program, leaves)[0])
+    assert report.passed and all(r.verdict == "ok" for r in report.rows), str(report)
