@@ -137,6 +137,8 @@ CASES = {
     "expand non-singleton": Case(lambda m: m.randn(3).expand(2, 4), RuntimeError,
                                  "expand", "(4)", "(3)", "[2, 4]"),
     "ragged nested list": Case(lambda m: m.tensor([[1, 2], [3]]), ValueError, "length 2", "dim 1", "got 1"),
+    "setitem value of the wrong shape": Case(lambda m: m.zeros(3, 4).__setitem__(0, m.ones(5)), RuntimeError,
+                                             "__setitem__", "(4)", "(5)", "(3, 4)"),
     "float index tensor": Case(lambda m: m.randn(3)[m.tensor([0.0, 1.0])], IndexError, "long", "float32"),
     "item of a multi-element tensor": Case(lambda m: m.randn(3).item(), RuntimeError, "3 elements", "(3,)"),
     # --- autograd ---

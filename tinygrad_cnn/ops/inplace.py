@@ -75,6 +75,7 @@ def setitem(t: Any, idx: Any, value: Any) -> None:
     from .index import IndexPut
 
     check_inplace(t, "__setitem__")
+    value = _fit_value(t, idx, value)
     value_grad = isinstance(value, Tensor) and value.requires_grad
     if not (grad_mode._enabled[0] and (t.requires_grad or value_grad)):
         t._data[idx] = value._data if isinstance(value, Tensor) else value  # nothing to record: no copy
@@ -82,6 +83,33 @@ def setitem(t: Any, idx: Any, value: Any) -> None:
         return
     v = value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value, dtype=t._data.dtype))
     inplace(t, lambda s: IndexPut.apply(s, idx, v.to(t.dtype)), "__setitem__")
+
+
+def _fit_value(t: Any, idx: Any, value: Any) -> Any:
+    """The value, checked to broadcast to t[idx] (torch's error naming both shapes, not numpy's) and without the
+    extra leading 1-dims torch accepts (`t[0] = ones(1, 4)` for a (3, 4) tensor)."""
+    from ..tensor import Tensor
+
+    shape = tuple(np.shape(value._data if isinstance(value, Tensor) else value))
+    if not shape:
+        return value
+    target = t._data[idx].shape
+    vshape = shape
+    while len(vshape) > len(target) and vshape[0] == 1:
+        vshape = vshape[1:]
+    where = f"(assigning a value of shape {shape} to a selection of shape {target} of a tensor of shape " \
+            f"{tuple(t.shape)})"
+    if len(vshape) > len(target):
+        raise RuntimeError(f"__setitem__: the value has more dimensions ({len(shape)}) than the selection "
+                           f"({len(target)}) {where}")
+    for d, (n, v) in enumerate(zip(target[len(target) - len(vshape):], vshape), start=len(target) - len(vshape)):
+        if v not in (n, 1):
+            raise RuntimeError(f"__setitem__: The expanded size of the tensor ({n}) must match the existing size "
+                               f"({v}) at non-singleton dimension {d}.  Target sizes: {list(target)}.  Tensor "
+                               f"sizes: {list(vshape)} {where}")
+    if vshape == shape:
+        return value
+    return value.reshape(vshape) if isinstance(value, Tensor) else np.reshape(np.asarray(value), vshape)
 
 
 def _with_history(src: Any, t: Any) -> Any:
