@@ -245,6 +245,8 @@ def test_renders_with_dot_and_svg_tooltips_show_stats(tmp_path):
     svg = render_svg(g.source)
     assert svg.count('class="cluster"') == 5  # 4 module clusters and the legend
     assert "shape (4, 4) float32" in svg and "value: min" in svg and "grad: |grad|" in svg
+    plain = render_svg(tg.viz.draw_graph(loss).source)  # tooltips show known gradients without show_grads too
+    assert "grad: |grad|" in plain and "gradient norm" not in plain
     assert g._repr_svg_().lstrip().startswith("<?xml") or "<svg" in g._repr_svg_()
     for fmt, magic in (("svg", b"<?xml"), ("png", b"\x89PNG"), ("pdf", b"%PDF")):
         path = g.export(str(tmp_path / f"graph.{fmt}"))

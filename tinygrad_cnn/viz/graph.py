@@ -80,7 +80,8 @@ def draw_graph(output: Any, params: Any = None, show_shapes: bool = True, show_g
                      node_attr=dict(fontname="Helvetica", fontsize="10", height="0.3"),
                      edge_attr=dict(fontname="Helvetica", fontsize="9", color="#606060", arrowsize="0.6"))
     g.index, g.layout = index, lay
-    grads = _GradView(index) if show_grads else None
+    grad_info = _GradView(index)  # gradient stats go into tooltips whenever they are known
+    grads = grad_info if show_grads else None
     bodies = {(): g}
     for path, module in lay.clusters.items():
         c = graphviz.Digraph(name=f"cluster_{len(bodies)}")
@@ -90,7 +91,7 @@ def draw_graph(output: Any, params: Any = None, show_shapes: bool = True, show_g
     for key, v in index.vertices.items():
         if lay.display[key] != key:
             continue
-        attrs, label, tip = _vertex_look(v, index, show_shapes, show_values, grads, annotate)
+        attrs, label, tip = _vertex_look(v, index, show_shapes, show_values, grads, annotate, grad_info)
         bodies[lay.cluster_of.get(key, ())].body.append(_node_line(key, label, tip, attrs))
     for grp in lay.groups.values():
         attrs, label, tip = _group_look(grp, index, show_shapes, grads)
@@ -176,7 +177,7 @@ class _GradView:
 
 
 def _vertex_look(v: Vertex, index: GraphIndex, show_shapes: bool, show_values: bool, grads: _GradView | None,
-                 annotate: Annotate | None) -> tuple[dict, str, str]:
+                 annotate: Annotate | None, grad_info: _GradView) -> tuple[dict, str, str]:
     attrs = dict(S.KIND_STYLE[v.kind])
     if v.kind == OP:
         title = v.node.name()
@@ -203,6 +204,8 @@ def _vertex_look(v: Vertex, index: GraphIndex, show_shapes: bool, show_values: b
         attrs.update(extra)
         lines += [line] if line else []
         tips += ["grad: " + tip] if tip else []
+    elif v.key in grad_info.stats:
+        tips.append("grad: " + "; ".join(S.grad_text(st) for st in grad_info.stats[v.key][2]))
     if annotate is not None:
         res = annotate(v)
         if res is not None:
