@@ -79,6 +79,13 @@ def test_check_module_gradients_restores_parameters():
     assert m.weight._data is before and m.weight.dtype == tg.float32
 
 
+def _plugin_installed():
+    from importlib.metadata import entry_points
+
+    return any(ep.value == "tinygrad_cnn.testing" for ep in entry_points(group="pytest11"))
+
+
+@pytest.mark.skipif(not _plugin_installed(), reason="package not installed (pip install -e .): no pytest11 entry point")
 def test_pytest_plugin_fixtures(tmp_path):
     test_file = tmp_path / "test_inner.py"
     test_file.write_text(textwrap.dedent("""
