@@ -368,3 +368,13 @@ def test_nan_input_with_anomaly_mode() -> None:
     assert "Conv2d produced nan" in msg and "Sequential.0 (Conv2d)" in msg
     assert "input 0 (shape (1, 1, 4, 4)) already held nan at index (0, 0, 3, 1)" in msg
     assert f"{__file__}:" in msg
+
+
+def test_cli_resume_from_a_corrupt_checkpoint_is_a_message_not_a_traceback(tmp_path: Any) -> None:
+    (tmp_path / "last.npz").write_bytes(bytes(range(256)) * 2)  # not a zip: numpy would call it a pickle
+    for args in (["train", "--resume", str(tmp_path)], ["evaluate", "--checkpoint", str(tmp_path / "last.npz")]):
+        r = _cli(*args)
+        out = r.stdout + r.stderr
+        assert r.returncode == 1, out
+        assert "Traceback" not in out and str(tmp_path / "last.npz") in out and "truncated or corrupt" in out
+        assert "allow_pickle" not in out  # numpy's advice to unpickle an unknown file must not reach the user

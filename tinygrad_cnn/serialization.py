@@ -164,8 +164,11 @@ def load(f: _PathLike, map_location: Any = None, weights_only: bool = True) -> A
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.LargeZipFile,
             NotImplementedError) as e:
+        # numpy reads unknown bytes as a pickle and suggests allow_pickle=True: never advice to give for a
+        # damaged checkpoint, so name what the file is not instead
+        detail = "it is not a zip (.npz) archive" if "pickled" in str(e) else f"{type(e).__name__}: {e}"
         raise RuntimeError(f"tg.load: {name} is truncated or corrupt, or not a tinygrad_cnn checkpoint "
-                           f"({type(e).__name__}: {e})") from e
+                           f"({detail})") from e
 
 
 def _not_ours(name: str, members: set) -> RuntimeError:

@@ -37,7 +37,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     path = os.path.join(args.checkpoint, "best.npz") if os.path.isdir(args.checkpoint) else args.checkpoint
     try:
         state = load_checkpoint(path)
-    except (FileNotFoundError, ValueError, DatasetNotFoundError, IntegrityError) as err:
+    except (FileNotFoundError, ValueError, RuntimeError) as err:  # RuntimeError: truncated/corrupt (names the file)
         print(f"evaluate: {err}")
         return 1
     config, recipe = state["config"], state["config"]["recipe"]

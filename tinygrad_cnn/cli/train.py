@@ -70,7 +70,11 @@ def _train(args: argparse.Namespace) -> int:
                       f"{', '.join('--' + k.replace('_', '-') for k in _RESUMABLE)} may be given "
                       f"(got {', '.join('--' + k.replace('_', '-') for k in extra)})")
                 return 2
-            trainer = Trainer.from_checkpoint(args.resume, **given)
+            try:
+                trainer = Trainer.from_checkpoint(args.resume, **given)
+            except RuntimeError as err:  # a truncated or corrupt checkpoint: tg.load's message names the file
+                print(f"train: {err}")
+                return 1
         else:
             trainer = Trainer(resolve_config(**given))
         trainer.fit()
