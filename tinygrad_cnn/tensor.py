@@ -19,7 +19,7 @@ from .ops import reduce as R
 from .ops import shape as S
 from .ops.index import GetItem, IndexPut
 from .ops.matmul import MatMul
-from ._tensor_args import axes_arg, dim_arg, shape_arg, check_device, to_index
+from ._tensor_args import axes_arg, broadcast_check, dim_arg, shape_arg, check_device, to_index
 
 _values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -483,8 +483,6 @@ class Tensor:
 
     # --- comparisons (no gradient) -------------------------------------------------------------------------
     def _compare(self, other: Any, fn: Callable) -> "Tensor":
-        from ._tensor_args import broadcast_check
-
         o = _raw(other)
         broadcast_check(self._data.shape, np.shape(o), "comparison")
         return Tensor._wrap(np.asarray(fn(self._data, o)))
@@ -830,17 +828,20 @@ class Tensor:
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> "Tensor":
         from .random import default_rng
 
-        return self._fill_random(default_rng().uniform(a, b, self._data.shape))
+        return self._fill_random(default_rng().uniform(a, b, self._data.shape), "uniform_")
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> "Tensor":
         from .random import default_rng
 
-        return self._fill_random(default_rng().normal(mean, std, self._data.shape))
+        return self._fill_random(default_rng().normal(mean, std, self._data.shape), "normal_")
 
-    def _fill_random(self, values: np.ndarray) -> "Tensor":
-        from .ops.inplace import check_inplace
+    def _fill_random(self, values: np.ndarray, op: str) -> "Tensor":
+        from .ops.inplace import check_inplace, inplace
 
-        check_inplace(self, "random fill")
+        if grad_mode._enabled[0] and self.requires_grad:  # a non-leaf: the old value's gradient becomes zero
+            new = Tensor._wrap(values.astype(self._data.dtype))
+            return inplace(self, lambda s: _overwrite(s, new), op)
+        check_inplace(self, op)
         self._data[...] = values
         self._version_box[0] += 1
         return self
@@ -900,8 +901,6 @@ def _floating(x: Tensor) -> Tensor:
 
 def _promote(a: Tensor, b: Any, op: str) -> tuple:
     """torch's type promotion for a binary op; also checks broadcasting, naming both shapes."""
-    from ._tensor_args import broadcast_check
-
     if isinstance(b, Tensor):
         if op != "matmul":
             broadcast_check(a._data.shape, b._data.shape, op)

@@ -151,11 +151,11 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
-        from ..tensor import Tensor
-
-        record = grad_mode._enabled[0] and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        Tensor = _TENSOR[0] or _load_tensor()
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        record = grad_mode._enabled[0] and True in needs
         ctx = Context(cls)
-        ctx.needs_input_grad = tuple(record and isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx.needs_input_grad = needs if record else (False,) * len(args)
         if cls.array_function:
             out = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args])
         else:
@@ -178,6 +178,16 @@ class Function:
         return tuple(results) if multi else results[0]
 
 
+_TENSOR: list = [None]  # tinygrad_cnn.tensor.Tensor, imported on first use (tensor.py imports this module)
+
+
+def _load_tensor() -> type:
+    from ..tensor import Tensor
+
+    _TENSOR[0] = Tensor
+    return Tensor
+
+
 def _mark_view(src: Any, out: Any) -> None:
     """When out's array lies in src's memory (basic indexing, reshape, permute, expand), make it a torch-style
     view: it shares the base's version counter and remembers the base, so ops/inplace.py can route an in-place
@@ -196,11 +206,18 @@ def _mark_view(src: Any, out: Any) -> None:
 
 def _record(ctx: Context, args: tuple, outs: tuple, results: list) -> None:
     """Link ctx into the graph: edges to the inputs' nodes, output tensors pointing back, saved-array versions."""
-    from ..tensor import Tensor
-
-    ctx._edges = tuple(a._edge() if isinstance(a, Tensor) and a.requires_grad else (None, 0) for a in args)
-    ctx._tensor_args = tuple(isinstance(a, Tensor) for a in args)
-    ctx._input_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args)
+    Tensor = _TENSOR[0]
+    edges, is_tensor, meta = [], [], []
+    for a in args:  # one pass: this runs for every recorded op
+        if isinstance(a, Tensor):
+            edges.append(a._edge() if a.requires_grad else (None, 0))
+            is_tensor.append(True)
+            meta.append((a._data.shape, a._data.dtype))
+        else:
+            edges.append((None, 0))
+            is_tensor.append(False)
+            meta.append(None)
+    ctx._edges, ctx._tensor_args, ctx._input_meta = tuple(edges), tuple(is_tensor), tuple(meta)
     ctx.num_outputs = len(results)
     ctx._out_tensors = [None] * len(results)
     if recording._module_stack:
@@ -222,8 +239,7 @@ def _record(ctx: Context, args: tuple, outs: tuple, results: list) -> None:
 
 def _remember_versions(ctx: Context, args: tuple, results: list) -> None:
     """For each saved value, the version box of the tensor it came from, so in-place edits are caught later."""
-    from ..tensor import Tensor
-
+    Tensor = _TENSOR[0]
     owners = {id(a._data): a for a in args if isinstance(a, Tensor)}
     owners.update({id(t._data): t for t in results})
     versions = []

@@ -74,6 +74,11 @@ def _analytic_rows(fn: Callable, inputs: list, diff: list, out_index: int, v: np
             for i, g in zip(diff, gs)]
 
 
+def _where(flat: int, shape: tuple) -> str:
+    """A flat Jacobian index as the element it names: `(1, 2)` for shape (2, 3), `()` for a scalar."""
+    return str(tuple(int(v) for v in np.unravel_index(int(flat), shape))) if shape else "()"
+
+
 def _fail(msg: str, raise_exception: bool) -> bool:
     if raise_exception:
         raise GradcheckError(msg)
@@ -93,6 +98,8 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
 
     ins = _prepare(inputs)
     diff = [i for i, x in enumerate(ins) if isinstance(x, Tensor) and x.requires_grad]
+    with no_grad():
+        base_shapes = [tuple(o.shape) for o in _outputs(func, ins)]
     base = _flat_out(func, ins)
     rng = np.random.default_rng(seed)
     for k, out0 in enumerate(base):
@@ -124,11 +131,13 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
             if bad.any():
                 err = np.where(bad, np.abs(analytic[slot] - numeric), -1)
                 j, e = np.unravel_index(int(np.argmax(err)), err.shape)
-                return _fail(f"Jacobian mismatch for output {k} with respect to input {i}: worst element (output "
-                             f"{j}, input {e}) of input shape {tuple(x.shape)}: numerical={numeric[j, e]:.6g}, "
-                             f"analytical={analytic[slot][j, e]:.6g} (|diff|={err[j, e]:.3g}, atol={atol}, "
-                             f"rtol={rtol}; {int(bad.sum())} of {bad.size} Jacobian entries differ)",
-                             raise_exception)
+                out_shape = base_shapes[k]
+                return _fail(f"Jacobian mismatch for output {k} with respect to input {i}: worst entry d output"
+                             f"[{k}] / d input[{i}] at output element {_where(j, out_shape)} and input element "
+                             f"{_where(e, tuple(x.shape))} (output shape {out_shape}, input shape "
+                             f"{tuple(x.shape)}): numerical={numeric[j, e]:.6g}, analytical="
+                             f"{analytic[slot][j, e]:.6g} (|diff|={err[j, e]:.3g}, atol={atol}, rtol={rtol}; "
+                             f"{int(bad.sum())} of {bad.size} Jacobian entries differ)", raise_exception)
     return True
 
 

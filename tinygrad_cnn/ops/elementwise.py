@@ -14,7 +14,7 @@ from ._primitive import Primitive
 
 
 def _shape(a: Any) -> tuple:
-    return np.shape(a)
+    return getattr(a, "shape", ())  # a Python scalar has shape ()
 
 
 class Add(Primitive):
