@@ -38,22 +38,32 @@ def overhang(size: int, kernel: int, stride: int, pad: int, dilation: int, out: 
     return max(0, need - (size + 2 * pad))
 
 
-def pad2d(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
-    """x (N, C, H, W) -> (N, C, H + top + bottom, W + left + right) filled with `value`; x itself if no padding.
+def _alloc(shape: tuple, value: float, dtype: np.dtype, batch_last: bool) -> np.ndarray:
+    """An (N, C, H, W) array; with batch_last its memory is laid out (C, H, W, N) (returned as a view)."""
+    N, C, H, W = shape
+    layout = (C, H, W, N) if batch_last else shape
+    buf = np.zeros(layout, dtype=dtype) if value == 0 else np.full(layout, value, dtype=dtype)  # zeros: calloc
+    return buf.transpose(3, 0, 1, 2) if batch_last else buf
 
-    One allocation and one interior copy (np.pad is several times slower for this simple case).
+
+def pad2d(x: np.ndarray, pads: Pads, value: float = 0.0, batch_last: bool = False) -> np.ndarray:
+    """x (N, C, H, W) -> (N, C, H + top + bottom, W + left + right) filled with `value`; x itself if no padding
+    (and no relayout). One allocation and one interior copy (np.pad is several times slower for this case).
+
+    batch_last: lay the result out in memory as (C, Hp, Wp, N) (still indexed (N, C, Hp, Wp)): conv's window taps
+    then cover whole contiguous runs of W_out * N cells, which makes im2col and col2im ~2x faster.
     """
     top, bottom, left, right = pads
-    if not (top or bottom or left or right):
+    if not (top or bottom or left or right or batch_last):
         return x
     N, C, H, W = x.shape
-    xp = np.full((N, C, H + top + bottom, W + left + right), value, dtype=x.dtype)
+    xp = _alloc((N, C, H + top + bottom, W + left + right), value, x.dtype, batch_last)
     xp[:, :, top:top + H, left:left + W] = x
     return xp
 
 
 def crop2d(xp: np.ndarray, pads: Pads) -> np.ndarray:
-    """The inverse of pad2d for gradients: the interior view (*B, H, W) of (*B, Hp, Wp)."""
+    """The inverse of pad2d for gradients: the interior view (N, C, H, W) of (N, C, Hp, Wp)."""
     top, bottom, left, right = pads
     if not (top or bottom or left or right):
         return xp
@@ -77,17 +87,17 @@ def tap(i: int, j: int, stride: Pair, dilation: Pair, out_hw: Pair) -> tuple[sli
 
 
 def col2im(tap_grad: Callable[[int, int], np.ndarray], padded_shape: tuple, kernel: Pair, stride: Pair,
-           dilation: Pair, out_hw: Pair, dtype: np.dtype) -> np.ndarray:
+           dilation: Pair, out_hw: Pair, dtype: np.dtype, batch_last: bool = False) -> np.ndarray:
     """Adjoint of the window view: sum each tap's gradient back onto the padded input.
 
-    tap_grad(i, j) returns the gradient reaching tap (i, j) of every window, broadcastable to (*B, H_out, W_out).
-    Returns an array of `padded_shape` = (*B, Hp, Wp); the leading dims B are (N, C) or any other order the
-    caller prefers (conv uses (C, N), the order its GEMM produces, so source and target are walked alike). Loops over the kh*kw taps only; when windows do not overlap (stride >= dilated
-    kernel extent on both axes) the taps write disjoint cells, so assignment replaces addition.
+    tap_grad(i, j) returns the gradient reaching tap (i, j) of every window, broadcastable to (N, C, H_out, W_out).
+    Returns (N, C, Hp, Wp) = padded_shape, laid out (C, Hp, Wp, N) in memory when batch_last (see pad2d).
+    Loops over the kh*kw taps only; when windows do not overlap (stride >= dilated kernel extent on both axes)
+    the taps write disjoint cells, so assignment replaces addition.
     """
     kh, kw = kernel
     disjoint = stride[0] >= dilation[0] * (kh - 1) + 1 and stride[1] >= dilation[1] * (kw - 1) + 1
-    grad = np.zeros(padded_shape, dtype=dtype)
+    grad = _alloc(padded_shape, 0, dtype, batch_last)
     for i in range(kh):
         for j in range(kw):
             rows, cols = tap(i, j, stride, dilation, out_hw)
