@@ -255,3 +255,18 @@ def test_renders_with_dot_and_svg_tooltips_show_stats(tmp_path):
     assert out.endswith(".svg") and open(out).read().count("<svg") == 1
     p = tg.viz.save(loss, str(tmp_path / "direct.svg"), max_depth=1)
     assert "features (Block)" in open(p).read()
+
+
+@pytest.mark.skipif(not have_dot(), reason="graphviz `dot` binary not installed")
+def test_visualisation_doc_examples_run(tmp_path, monkeypatch):
+    import pathlib
+    import re
+
+    page = pathlib.Path(__file__).resolve().parents[1] / "docs" / "visualisation.md"
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
+    monkeypatch.chdir(tmp_path)
+    scope = {"__name__": "__docs__"}
+    for i, code in enumerate(blocks):
+        exec(compile(code, f"docs/visualisation.md block {i}", "exec"), scope)
+    written = {p.name for p in tmp_path.iterdir()}
+    assert {"lenet5.svg", "lenet5.png", "lenet5.pdf", "grads.svg", "steps.html"} <= written
