@@ -195,6 +195,14 @@ def test_no_grad_context_manager_and_decorator():
         assert g(x).grad_fn is not None
 
 
+def test_bare_no_grad_decorator():
+    @tg.no_grad
+    def f(a):
+        return a * 3
+
+    assert f(tg.ones(2, requires_grad=True)).grad_fn is None and f.__name__ == "f"
+
+
 def test_grad_mode_restored_after_an_exception():
     with pytest.raises(ValueError):
         with tg.no_grad():
@@ -272,6 +280,13 @@ def test_register_hook_on_leaf_and_handle_remove():
         (x * 2).sum().backward()
         return first, x.grad
     both(run)
+
+
+def test_hook_changing_the_shape_raises():
+    x = tg.ones(2, requires_grad=True)
+    x.register_hook(lambda g: g.sum())
+    with pytest.raises(RuntimeError, match="has changed the size of value"):
+        (x * 2).sum().backward()
 
 
 def test_hook_on_tensor_without_grad_raises():

@@ -95,6 +95,19 @@ def test_max_min_with_dim_route_gradient_to_returned_index(op, shape, seed, keep
     assert ours.indices.dtype == tg.int64 and ours.values.shape == tuple(theirs.values.shape)
 
 
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_max_min_with_dim_on_a_0d_tensor(op):
+    check_parity(lambda m, a: getattr(a, op)(0).values, [np.array(3.0)])
+    check_parity(lambda m, a: getattr(a, op)(-1, keepdim=True)[0], [np.array(3.0)])
+    assert getattr(tg.tensor(3.0), op)(0).indices.item() == 0
+    assert tg.tensor(3.0).argmax(0).item() == 0 and tg.tensor(3.0).argmin().item() == 0
+
+
+def test_argmax_of_empty_tensor_raises_like_torch():
+    with pytest.raises(IndexError, match="numel"):
+        tg.zeros(0).argmax()
+
+
 def test_max_of_empty_tensor_raises_like_torch():
     with pytest.raises(RuntimeError, match="numel"):
         tg.zeros(0, 3).max()

@@ -195,6 +195,13 @@ def test_split_chunk_unbind(shape, seed, data):
         check_parity(lambda m, a: a.unbind(d), [x])
 
 
+def test_cat_of_0d_tensors_raises_and_chunk_of_empty():
+    with pytest.raises(RuntimeError, match="zero-dimensional tensor .at position 0. cannot be concatenated"):
+        tg.cat([tg.tensor(1.0), tg.tensor(2.0)])
+    assert tg.stack([tg.tensor(1.0), tg.tensor(2.0)]).tolist() == [1.0, 2.0]
+    assert [tuple(c.shape) for c in tg.zeros(0, 2).chunk(3)] == [tuple(c.shape) for c in torch.zeros(0, 2).chunk(3)]
+
+
 def test_split_errors():
     with pytest.raises(RuntimeError, match="sum exactly to 5"):
         tg.ones(5).split([2, 2])

@@ -249,6 +249,12 @@ PROMOTION = [
     (lambda m: m.cat([m.ones(2, dtype=m.int64), m.ones(2)]), "cat int / f32"),
     (lambda m: m.ones(2).clamp(0, 1), "clamp f32"),
     (lambda m: m.ones(2).maximum(m.ones(2, dtype=m.float64)), "maximum f32/f64"),
+    (lambda m: m.ones(2, dtype=m.int64).clamp(0.5), "clamp int by float"),
+    (lambda m: m.ones(2, dtype=m.int64).clamp(0, 1), "clamp int by int"),
+    (lambda m: m.where(m.ones(2) > 0, 1.0, 0.0), "where scalar floats"),
+    (lambda m: m.where(m.ones(2) > 0, 1, 0), "where scalar ints"),
+    (lambda m: m.where(m.ones(2) > 0, m.ones(2, dtype=m.int64), 0.5), "where int tensor / float scalar"),
+    (lambda m: m.where(m.ones(2) > 0, 2, m.ones(2, dtype=m.float64)), "where int scalar / f64 tensor"),
 ]
 
 
@@ -311,6 +317,21 @@ def test_grad_fn_names_match_torch():
     x = tg.ones(2, 2, requires_grad=True)
     for op in ops:
         assert op(x).grad_fn.name() == op(tx).grad_fn.name()
+
+
+def test_new_creators_take_dtype_from_the_tensor():
+    for m in (tg, torch):
+        x = m.ones(2, dtype=m.float64)
+        made = [x.new_zeros(2, 3), x.new_ones((4,)), x.new_full((2,), 7), x.new_tensor([1, 2]), x.new_empty(3)]
+        assert [tuple(t.shape) for t in made] == [(2, 3), (4,), (2,), (2,), (3,)]
+        assert all(t.dtype == m.float64 for t in made)
+        assert x.new_zeros(2, dtype=m.int64).dtype == m.int64 and not x.new_ones(2).requires_grad
+
+
+def test_integer_to_negative_power_raises_like_torch():
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed"):
+        tg.tensor([2, 3]) ** -1
+    assert (tg.tensor([2, 3]) ** 2).tolist() == [4, 9]
 
 
 def test_detach():

@@ -220,6 +220,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     ref = tensors[0]
     d = dim_arg(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors[1:], 1):
@@ -272,8 +275,32 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = dim_arg(dim, input.ndim, "chunk")
+    if input.shape[d] == 0:  # torch: `chunks` empty pieces
+        return tuple(input[(slice(None),) * d + (slice(0, 0),)] for _ in range(chunks))
     size = max(-(-input.shape[d] // chunks), 1)
     return split(input, size, d)
+
+
+def _scalar_dtype(v: Any) -> np.dtype:
+    """The dtype torch gives a Python scalar: bool, int64 or the default float."""
+    if isinstance(v, (bool, np.bool_)):
+        return np.dtype(np.bool_)
+    if isinstance(v, (int, np.integer)):
+        return np.dtype(np.int64)
+    return dtypes.get_default_dtype().np
+
+
+def _where_dtype(a: Any, b: Any) -> np.dtype:
+    """torch's result dtype of where(cond, a, b): tensors promote together; a scalar only raises the category."""
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if ta and tb:
+        return dtypes.promote_types(a._data.dtype, b._data.dtype)
+    if not ta and not tb:
+        return dtypes.promote_types(_scalar_dtype(a), _scalar_dtype(b))
+    t, v = (a, b) if ta else (b, a)
+    rank = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 2}
+    sv = _scalar_dtype(v)
+    return sv if rank[sv.kind] > rank[t._data.dtype.kind] else t._data.dtype
 
 
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
@@ -284,17 +311,9 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{condition.dtype if isinstance(condition, Tensor) else cond.dtype}")
-    like = input if isinstance(input, Tensor) else other
-    a = _as_tensor(input, like) if isinstance(like, Tensor) else Tensor._wrap(np.asarray(input))
-    b = _as_tensor(other, a)
-    if a._data.dtype != b._data.dtype:
-        if isinstance(input, Tensor) and not isinstance(other, Tensor):
-            b = b.to(a.dtype)
-        elif isinstance(other, Tensor) and not isinstance(input, Tensor):
-            a = a.to(b.dtype)
-        else:
-            dt = dtypes.promote_types(a._data.dtype, b._data.dtype)
-            a, b = a.to(dt), b.to(dt)
+    dt = _where_dtype(input, other)
+    a = input.to(dt) if isinstance(input, Tensor) else Tensor._wrap(np.asarray(input, dtype=dt))
+    b = other.to(dt) if isinstance(other, Tensor) else Tensor._wrap(np.asarray(other, dtype=dt))
     from ._tensor_args import broadcast_check
 
     broadcast_check(cond.shape, np.broadcast_shapes(a._data.shape, b._data.shape), "where")

@@ -306,6 +306,32 @@ class Tensor:
     def clone(self) -> "Tensor":
         return E.Clone.apply(self)
 
+    def new_tensor(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """A copy of data with this tensor's dtype (unless given), as torch's Tensor.new_tensor."""
+        from .creation import tensor
+
+        return tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        from .creation import zeros
+
+        return zeros(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        from .creation import ones
+
+        return ones(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        from .creation import empty
+
+        return empty(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        from .creation import full
+
+        return full(size, fill_value, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
     def contiguous(self) -> "Tensor":
         return self if self._data.flags.c_contiguous else E.Clone.apply(self, "C")
 
@@ -344,6 +370,9 @@ class Tensor:
         return self._binary(other, E.Div, True, "div")
 
     def __pow__(self, other: Any) -> "Tensor":
+        if (self._data.dtype.kind in "iu" and isinstance(other, (int, np.integer)) and not isinstance(other, bool)
+                and other < 0):
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
         return self._binary(other, E.Pow, op="pow")
 
     def __rpow__(self, other: Any) -> "Tensor":
@@ -441,7 +470,10 @@ class Tensor:
                 x, hi = _promote(x, _as_tensor(max, x), "clamp")
             lo = lo if lo is None or lo._data.dtype == x._data.dtype else lo.to(x.dtype)
             return E.Clamp.apply(x, lo, hi)
-        return E.Clamp.apply(self, min, max)
+        x = self
+        if x._data.dtype.kind not in "fc" and any(isinstance(b, float) for b in (min, max)):
+            x = x.to(dtypes.get_default_dtype())  # int tensor, float bound: the default float, as torch
+        return E.Clamp.apply(x, min, max)
 
     clip = clamp
 
@@ -579,6 +611,9 @@ class Tensor:
                                    f"Specify the reduction dim with the 'dim' argument.")
             return R.Amax.apply(self, None, False, is_min)
         d = dim_arg(dim, self.ndim, name)
+        if self.ndim == 0:  # torch allows dim 0 / -1 on a 0-d tensor: the value itself, index 0
+            values, idx = self.reshape(1)._extreme(0, False, is_min, name)
+            return _values_indices(values, idx)
         values = R.MaxDim.apply(self, d, keepdim, is_min)
         idx = np.argmin(self._data, axis=d) if is_min else np.argmax(self._data, axis=d)
         idx = np.expand_dims(idx, d) if keepdim else idx
@@ -939,7 +974,11 @@ def _overwrite(old: Tensor, new: Tensor) -> Tensor:
 
 
 def _arg_extreme(x: Tensor, dim: Any, keepdim: bool, fn: Callable, name: str) -> Tensor:
-    if dim is None:
+    if dim is None or x.ndim == 0:
+        if x.numel() == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        if dim is not None:
+            dim_arg(dim, 0, name)
         return Tensor._wrap(np.asarray(fn(x._data), dtype=np.int64))
     d = dim_arg(dim, x.ndim, name)
     return Tensor._wrap(np.asarray(fn(x._data, axis=d, keepdims=keepdim), dtype=np.int64))

@@ -84,7 +84,11 @@ def _apply_tensor_hooks(hooks: list, g: np.ndarray) -> np.ndarray:
     for hook in hooks:
         new = hook(Tensor._wrap(g))
         if new is not None:
-            g = new._data if isinstance(new, Tensor) else np.asarray(new)
+            arr = new._data if isinstance(new, Tensor) else np.asarray(new)
+            if arr.shape != g.shape:
+                raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has changed the size of value: it "
+                                   f"returned shape {tuple(arr.shape)} for a gradient of shape {tuple(g.shape)}")
+            g = arr.astype(g.dtype, copy=False)
     return g
 
 

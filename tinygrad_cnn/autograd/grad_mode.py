@@ -16,6 +16,11 @@ class _GradMode:
 
     mode: bool = True
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1 and callable(args[0]) and not kwargs:  # bare `@tg.no_grad`, as torch allows
+            return cls()(args[0])
+        return super().__new__(cls)
+
     def __enter__(self) -> None:
         self._prev = _enabled[0]
         _enabled[0] = self.mode
