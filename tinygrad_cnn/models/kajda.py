@@ -12,11 +12,13 @@ from .. import nn
 from .recipe import Recipe
 
 KAJDA_MNIST_RECIPE = Recipe(
-    optimizer="adam", lr=0.001, batch_size=32, epochs=10, loss="cross_entropy", input_size=(1, 28, 28),
-    scale=(0.0, 1.0), val_fraction=1 / 6,
+    optimizer="adam", lr=0.01, batch_size=64, epochs=20, loss="cross_entropy", input_size=(1, 28, 28),
+    scale=(0.0, 1.0), mean=(0.1307,), std=(0.3081,), val_fraction=1 / 6,
+    scheduler="steplr", step_size=8, gamma=0.3,
     source="issue 5's description of the Kajda numpy CNN (original code not found)",
-    notes="Optimizer, learning rate, batch size and epochs are ours (the source's are unknown); chosen to reach "
-          ">= 97.5% validation accuracy, see docs/results.md.",
+    notes="Optimizer, learning rate, schedule, batch size, epochs and input standardisation are ours (the "
+          "source's are unknown), the best of a small search; the net tops out near 95.7% validation accuracy "
+          "with training accuracy 97.5% (81 features, 30 and 20 hidden units), see docs/results.md.",
 )
 
 
