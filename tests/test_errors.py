@@ -378,3 +378,24 @@ def test_cli_resume_from_a_corrupt_checkpoint_is_a_message_not_a_traceback(tmp_p
         assert r.returncode == 1, out
         assert "Traceback" not in out and str(tmp_path / "last.npz") in out and "truncated or corrupt" in out
         assert "allow_pickle" not in out  # numpy's advice to unpickle an unknown file must not reach the user
+
+
+# --- docs/errors.md stays true ----------------------------------------------------------------------------------
+def test_docs_errors_page_is_current() -> None:
+    """Every ```python block followed by a ```text block in docs/errors.md raises exactly that text."""
+    import linecache
+    import re
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    page = open(os.path.join(root, "docs", "errors.md"), encoding="utf-8").read()
+    pairs = re.findall(r"```python\n(.*?)```\s*```text\n(.*?)\n```", page, flags=re.S)
+    assert len(pairs) == 10
+    for n, (src, expected) in enumerate(pairs, 1):
+        src = src.rstrip("\n")
+        name = f"example{n}.py"  # the file name anomaly mode reports for the example's own lines
+        linecache.cache[name] = (len(src), None, [line + "\n" for line in src.splitlines()], name)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            with pytest.raises(Exception) as e:
+                exec(compile(src, name, "exec"), {"__name__": "__main__"})
+        assert f"{type(e.value).__name__}: {e.value}" == expected, f"docs/errors.md example {n} is out of date"
