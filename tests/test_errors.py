@@ -226,6 +226,17 @@ def test_inplace_on_a_leaf_that_requires_grad(op: str) -> None:
         INPLACE_ON_LEAF[op](tg.randn(3, 2, requires_grad=True))
 
 
+@pytest.mark.parametrize("op", list(INPLACE_ON_LEAF))
+def test_every_inplace_op_bumps_the_version_counter_as_torch(op: str) -> None:
+    versions = []
+    for m in (tg, torch):
+        t = m.randn(3, 2, requires_grad=True) * 1  # a non-leaf: allowed
+        before = t._version
+        INPLACE_ON_LEAF[op](t)
+        versions.append(t._version - before)
+    assert versions[0] == versions[1] == 1
+
+
 def _raised(fn: Callable) -> BaseException:
     with pytest.raises(Exception) as e:
         fn()
