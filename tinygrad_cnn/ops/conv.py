@@ -3,8 +3,8 @@
 Layout (measured, see docs/functional.md): the column matrix is (C*kh*kw, H_out*W_out*N): channel-major rows,
 and columns ordered with the batch innermost. For that the padded input is laid out (C, Hp, Wp, N) in memory, so
 each kernel tap of a stride-1 conv is a run of W_out*N contiguous cells: im2col and col2im copy long runs and
-were 1.5-2.3x faster than with NCHW order (whose runs are only W_out long), which in turn was 2x faster than the
-pixel-major (N*H_out*W_out, C*kh*kw) layout. Every GEMM operand is contiguous or a plain transpose (BLAS
+were 1.5-2.3x faster than with NCHW order (whose runs are only W_out long), which in turn was 1.4-1.7x faster
+than the pixel-major (N*H_out*W_out, C*kh*kw) layout. Every GEMM operand is contiguous or a plain transpose (BLAS
 transpose flags, no copies); only arrays of the input's or output's size are transposed back to NCHW.
 """
 from __future__ import annotations
