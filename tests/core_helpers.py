@@ -40,3 +40,31 @@ def away_from_zero(shape: tuple, seed: int) -> np.ndarray:
 def with_ties(shape: tuple, seed: int) -> np.ndarray:
     """Small integers as floats, so equal values (ties) are common."""
     return np.asarray(np.random.default_rng(seed).integers(-2, 3, shape), dtype=np.float64)
+
+
+@st.composite
+def basic_index(draw, shape):
+    """A tuple of ints (possibly negative), slices (positive steps, as torch), None and at most one Ellipsis."""
+    items = []
+    dims = list(shape)
+    used_ellipsis = False
+    while dims and draw(st.booleans()):
+        n = dims.pop(0)
+        kind = draw(st.sampled_from(["int", "slice", "slice", "none", "ellipsis"] if n else ["slice", "none"]))
+        if kind == "int":
+            items.append(draw(st.integers(-n, n - 1)))
+        elif kind == "slice":
+            start = draw(st.one_of(st.none(), st.integers(-n - 2, n + 2)))
+            stop = draw(st.one_of(st.none(), st.integers(-n - 2, n + 2)))
+            step = draw(st.one_of(st.none(), st.integers(1, 3)))
+            items.append(slice(start, stop, step))
+        elif kind == "none":
+            items.append(None)
+            dims.insert(0, n)
+        elif not used_ellipsis:
+            items.append(Ellipsis)
+            used_ellipsis = True
+            dims = dims[len(dims) - draw(st.integers(0, len(dims))):]  # the trailing dims the rest indexes
+        else:
+            dims.insert(0, n)
+    return tuple(items) if draw(st.booleans()) or len(items) != 1 else items[0]

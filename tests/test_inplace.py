@@ -3,8 +3,11 @@ saved tensors modified afterwards (naming the op and the shape), and gradients t
 non-leaves - including changes made through views - equal torch's."""
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinygrad_cnn as tg
+from core_helpers import basic_index, seeds, shapes
 from parity import check_parity
 
 torch = pytest.importorskip("torch")
@@ -260,3 +263,23 @@ def test_optimizer_style_update_under_no_grad():
         w -= 0.1 * w.grad
         w.grad.zero_()
     assert np.allclose(w.detach().numpy(), [0.8, 1.6]) and w.is_leaf and w.grad.tolist() == [0.0, 0.0]
+
+
+@given(shape=shapes(min_dims=1, max_dims=3, min_side=1, max_side=4), seed=seeds, data=st.data())
+def test_in_place_change_through_any_basic_view_matches_torch(shape, seed, data):
+    transpose = data.draw(st.booleans()) and len(shape) > 1
+    view_shape = (shape[-1], *shape[1:-1], shape[0]) if transpose else shape
+    idx = data.draw(basic_index(view_shape))
+    other = data.draw(basic_index(view_shape))
+    x = np.random.default_rng(seed).standard_normal(shape)
+
+    def fn(m, a):
+        y = a * 1
+        base = y.transpose(0, -1) if transpose else y
+        keep = base[other]                 # a sibling view that must see the change
+        v = base[idx]
+        v.mul_(a.sum() * 0.5)              # scalar-broadcast update that depends on a
+        v += 1.0
+        return y.exp() + keep.sum()
+
+    check_parity(fn, [x])

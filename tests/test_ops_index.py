@@ -6,38 +6,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_cnn as tg
-from core_helpers import normal, seeds, shapes
+from core_helpers import basic_index, normal, seeds, shapes
 from parity import check_parity
 
 torch = pytest.importorskip("torch")
-
-
-@st.composite
-def basic_index(draw, shape):
-    """A tuple of ints (possibly negative), slices (positive steps, as torch), None and at most one Ellipsis."""
-    items = []
-    dims = list(shape)
-    used_ellipsis = False
-    while dims and draw(st.booleans()):
-        n = dims.pop(0)
-        kind = draw(st.sampled_from(["int", "slice", "slice", "none", "ellipsis"] if n else ["slice", "none"]))
-        if kind == "int":
-            items.append(draw(st.integers(-n, n - 1)))
-        elif kind == "slice":
-            start = draw(st.one_of(st.none(), st.integers(-n - 2, n + 2)))
-            stop = draw(st.one_of(st.none(), st.integers(-n - 2, n + 2)))
-            step = draw(st.one_of(st.none(), st.integers(1, 3)))
-            items.append(slice(start, stop, step))
-        elif kind == "none":
-            items.append(None)
-            dims.insert(0, n)
-        elif not used_ellipsis:
-            items.append(Ellipsis)
-            used_ellipsis = True
-            dims = dims[-draw(st.integers(0, len(dims))):] if dims else []
-        else:
-            dims.insert(0, n)
-    return tuple(items) if draw(st.booleans()) or len(items) != 1 else items[0]
 
 
 @given(shape=shapes(min_dims=1, max_dims=4, min_side=0, max_side=4), seed=seeds, data=st.data())

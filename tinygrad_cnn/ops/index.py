@@ -22,7 +22,10 @@ class GetItem(Primitive):
         ctx.meta = (x.shape, x.dtype)
         ctx.save_for_backward(idx if isinstance(idx, np.ndarray) else None)
         ctx.idx = idx
-        return x[idx]
+        out = x[idx]
+        if not isinstance(out, np.ndarray):  # ints only: numpy gives a scalar copy, torch a 0-d view
+            out = x[(idx if isinstance(idx, tuple) else (idx,)) + (Ellipsis,)]
+        return out
 
     @staticmethod
     def backward(ctx, g):
