@@ -81,13 +81,14 @@ def test_unbatched_3d_inputs(fn):
     assert first.ndim == 3
 
 
-def test_max_pool2d_nan_propagates_like_torch():
+def test_max_pools_nan_propagates_like_torch():
     x = np.random.default_rng(8).standard_normal((1, 1, 4, 4))
     x[0, 0, 0, 1] = x[0, 0, 3, 3] = np.nan
-    ours = F.max_pool2d(tg.tensor(x), 2, return_indices=True)
-    ref = torch.nn.functional.max_pool2d(torch.tensor(x), 2, return_indices=True)
-    np.testing.assert_array_equal(ours[0].numpy(), ref[0].numpy())
-    np.testing.assert_array_equal(ours[1].numpy(), ref[1].numpy())
+    for name, args in (("max_pool2d", (2,)), ("max_pool2d", (3, 1, 1)), ("adaptive_max_pool2d", (3,))):
+        ours = getattr(F, name)(tg.tensor(x), *args, return_indices=True)
+        ref = getattr(torch.nn.functional, name)(torch.tensor(x), *args, return_indices=True)
+        np.testing.assert_array_equal(ours[0].numpy(), ref[0].numpy())
+        np.testing.assert_array_equal(ours[1].numpy(), ref[1].numpy())  # the last NaN of a window, as torch
 
 
 def _g(*shape, seed=0):
