@@ -134,3 +134,21 @@ def test_checkpoint_holds_everything_a_resume_needs(tmp_path):
     with pytest.raises(ValueError, match="not a training checkpoint"):
         tg.save(trainer.model.state_dict(), tmp_path / "weights.npz")
         load_checkpoint(tmp_path / "weights.npz")
+
+
+def test_best_checkpoint_keeps_the_best_validation_epoch_and_is_tested_too(tmp_path):
+    Trainer(config(tmp_path, epochs=1), log=lambda s: None).fit()
+    epoch1 = load_checkpoint(tmp_path / "best.npz")
+    lines = []
+    resumed = Trainer.from_checkpoint(str(tmp_path), epochs=2, test=True, log=lines.append)
+    resumed.best_val_acc = 2.0                       # no later epoch can beat epoch 1 now
+    summary = resumed.fit()
+    assert load_checkpoint(tmp_path / "last.npz")["best_epoch"] == 1
+    assert load_checkpoint(tmp_path / "best.npz")["epoch"] == 1
+    model = tiny_net().eval()                       # epoch 1's weights, tested here independently
+    model.load_state_dict(epoch1["model"])
+    test = resumed.load_test()
+    with tg.no_grad():
+        pred = model(tg.tensor(test.x)).numpy().argmax(1)
+    assert summary["best_epoch"] == 1 and summary["best_test_acc"] == (pred == test.y).mean()
+    assert any(line.startswith("Best-validation model (epoch 1) test accuracy") for line in lines)

@@ -6,6 +6,7 @@
 - checkpoint.py atomic .npz checkpoints of nested training state
 - metrics.py    evaluation (accuracy, cost, confusion matrix), metrics.csv, config.json
 - plots.py      PNG curves and confusion matrix (when matplotlib is installed)
+- progress.py   the tqdm bar and the Ctrl-C handler
 """
 from .checkpoint import load_checkpoint, save_checkpoint
 from .metrics import EvalResult, evaluate

@@ -12,12 +12,8 @@ and raises KeyboardInterrupt. A second Ctrl-C interrupts at once (last.npz then 
 from __future__ import annotations
 
 import os
-import signal
-import sys
-import threading
 import time
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 
@@ -27,6 +23,7 @@ from ..tensor import Tensor
 from ..utils.data import DataLoader, TensorDataset
 from . import data, metrics, plots
 from .checkpoint import load_checkpoint, save_checkpoint
+from .progress import progress_bar, stop_on_sigint
 from .setup import build_optimizer, build_scheduler, loss_function, machine_info
 
 
@@ -56,7 +53,7 @@ class Trainer:
         self.epoch_generator_state: dict | None = None      # shuffle generator state when the epoch began
         self.running = {"loss_sum": 0.0, "correct": 0, "seen": 0, "seconds": 0.0}
         self.history: list[dict[str, Any]] = []
-        self.best_val_acc = -1.0
+        self.best_val_acc, self.best_epoch = -1.0, 0
         self.stop_requested = False
         self._in_step = False
 
@@ -96,6 +93,7 @@ class Trainer:
             "rng": {"global": get_rng_state(), "loader": self.loader_generator.get_state(),
                     "epoch_start": self.epoch_generator_state},
             "running": dict(self.running), "history": self.history, "best_val_acc": self.best_val_acc,
+            "best_epoch": self.best_epoch,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -108,7 +106,7 @@ class Trainer:
         self.epoch_generator_state = state["rng"]["epoch_start"]
         self.epoch, self.batch = int(state["epoch"]), int(state["batch"])
         self.running, self.history = dict(state["running"]), list(state["history"])
-        self.best_val_acc = float(state["best_val_acc"])
+        self.best_val_acc, self.best_epoch = float(state["best_val_acc"]), int(state["best_epoch"])
 
     @classmethod
     def from_checkpoint(cls, path: str, log: Callable[[str], None] = print, **overrides: Any) -> "Trainer":
@@ -137,7 +135,7 @@ class Trainer:
                  f"samples; {c['optimizer']} lr {c['lr']}, batch {c['batch_size']}, {c['epochs']} epochs"
                  + (f" (resuming after epoch {self.epoch}, batch {self.batch})" if self.epoch or self.batch else ""))
         start = time.perf_counter()
-        with _stop_on_sigint(self):
+        with stop_on_sigint(self):
             try:
                 while self.epoch < int(c["epochs"]):
                     self._train_epoch()
@@ -165,7 +163,7 @@ class Trainer:
         for _ in range(self.batch):
             next(batches)
         self.model.train()
-        bar = _progress(self.config, total=n, initial=self.running["seen"],
+        bar = progress_bar(self.config, total=n, initial=self.running["seen"],
                         desc=f"Epoch {self.epoch + 1:3d}/{self.config['epochs']}")
         tick = time.perf_counter()
         try:
@@ -174,10 +172,11 @@ class Trainer:
                 now = time.perf_counter()
                 self.running["seconds"] += now - tick
                 tick = now
-                r = self.running
                 bar.update(len(y))
-                if self.batch % 20 == 0 or self.batch == n_batches:
-                    bar.set_postfix(loss=f"{r['loss_sum'] / r['seen']:.4f}", acc=f"{100 * r['correct'] / r['seen']:.2f}%",
+                if self.batch % 20 == 0 or self.batch == n_batches:   # formatting every step would cost time
+                    r = self.running
+                    bar.set_postfix(loss=f"{r['loss_sum'] / r['seen']:.4f}",
+                                    acc=f"{100 * r['correct'] / r['seen']:.2f}%",
                                     img_s=f"{r['seen'] / max(r['seconds'], 1e-9):.0f}", refresh=False)
                 if self.stop_requested:
                     raise KeyboardInterrupt
@@ -206,18 +205,21 @@ class Trainer:
         self._in_step = True                                # from here until the epoch count moves on
         if self.scheduler is not None:
             self.scheduler.step()
-        row = {"epoch": self.epoch + 1, "train_loss": r["loss_sum"] / r["seen"], "train_acc": r["correct"] / r["seen"],
-               "val_loss": val.loss, "val_acc": val.accuracy, "lr": lr, "train_time": r["seconds"],
-               "val_time": val.seconds, "images_per_s": r["seen"] / max(r["seconds"], 1e-9)}
+        row = {"epoch": self.epoch + 1, "train_loss": r["loss_sum"] / r["seen"],
+               "train_acc": r["correct"] / r["seen"], "val_loss": val.loss, "val_acc": val.accuracy, "lr": lr,
+               "train_time": r["seconds"], "val_time": val.seconds,
+               "images_per_s": r["seen"] / max(r["seconds"], 1e-9)}
         self.history.append(row)
         self.epoch, self.batch = self.epoch + 1, 0
+        is_best = val.accuracy > self.best_val_acc
+        if is_best:                                         # before saving last.npz, which must know the best
+            self.best_val_acc, self.best_epoch = val.accuracy, self.epoch
         self._in_step = False
         self.log(f"Epoch {row['epoch']:3d} : training accuracy = {100 * row['train_acc']:.2f}% "
                  f"({r['correct']}/{r['seen']}), cost = {row['train_loss']:.4f}, {r['seconds']:.1f}s | "
                  + val.line("validation") + f" | {row['images_per_s']:.0f} img/s")
         self.save("last.npz")
-        if val.accuracy > self.best_val_acc:
-            self.best_val_acc = val.accuracy
+        if is_best:
             self.save("best.npz")
         if self.out:
             metrics.write_metrics_csv(os.path.join(self.out, "metrics.csv"), self.history)
@@ -235,6 +237,7 @@ class Trainer:
             self.log(result.line("Test"))
             summary.update(test_acc=result.accuracy, test_loss=result.loss, test_correct=result.correct,
                            test_total=result.total, test_confusion=result.confusion.tolist())
+            summary.update(self._test_best_checkpoint(test))
             if self.out and c["plots"]:
                 plots.plot_confusion(result.confusion, self.classes, os.path.join(self.out, "confusion.png"),
                                      title=f"{c['model']} on {c['dataset']} test set")
@@ -243,40 +246,15 @@ class Trainer:
             metrics.write_json(os.path.join(self.out, "summary.json"), summary)
         return summary
 
-
-def _progress(config: dict[str, Any], total: int, initial: int, desc: str) -> Any:
-    """A tqdm bar counting images (so its rate is img/s); a no-op object when progress is off or tqdm missing."""
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        tqdm = None
-    if tqdm is None or not config["progress"]:
-        return _NoBar()
-    interactive = sys.stderr.isatty()
-    return tqdm(total=total, initial=initial, desc=desc, unit="img", leave=True, dynamic_ncols=True,
-                mininterval=0.5 if interactive else 30.0, file=sys.stderr)
-
-
-class _NoBar:
-    def update(self, n: int) -> None: ...
-    def set_postfix(self, **kwargs: Any) -> None: ...
-    def close(self) -> None: ...
-
-
-@contextmanager
-def _stop_on_sigint(trainer: Trainer) -> Iterator[None]:
-    """First Ctrl-C: finish the current step, save, stop. Second: the default KeyboardInterrupt at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        if trainer.stop_requested:
-            raise KeyboardInterrupt
-        trainer.stop_requested = True
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    def _test_best_checkpoint(self, test: data.Arrays) -> dict[str, Any]:
+        """Also test best.npz when the best validation epoch is not the last one (model selection by validation)."""
+        path = os.path.join(self.out, "best.npz") if self.out else ""
+        best_epoch = self.best_epoch
+        if best_epoch == self.epoch or not os.path.exists(path):
+            return {}
+        model = models.get_model(self.config["model"])
+        model.load_state_dict(load_checkpoint(path)["model"])
+        result = metrics.evaluate(model, test.x, test.y, self.loss_fn, len(self.classes),
+                                  int(self.config["test_batch_size"]))
+        self.log(result.line(f"Best-validation model (epoch {best_epoch}) test"))
+        return {"best_epoch": best_epoch, "best_test_acc": result.accuracy, "best_test_loss": result.loss}
