@@ -81,6 +81,10 @@ def test_expanded_tensor_refuses_writes():
     e = tg.ones(3).expand(2, 3)
     with pytest.raises(RuntimeError, match="single memory location"):
         e.add_(1)
+    frozen = np.ones(3)
+    frozen.flags.writeable = False
+    with pytest.raises(RuntimeError, match="read-only"):
+        tg.from_numpy(frozen).mul_(2)
 
 
 # --- saved tensors modified in place -------------------------------------------------------------------------

@@ -26,9 +26,12 @@ from ..autograd import grad_mode
 def check_inplace(t: Any, op: str) -> None:
     """Raise (naming op and shape) for the in-place changes torch refuses."""
     if not t._data.flags.writeable:
-        raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor refers to "
-                           f"a single memory location (an expanded tensor of shape {tuple(t.shape)}). Please "
-                           f"clone() the tensor before performing the operation.")
+        if any(st == 0 and n > 1 for st, n in zip(t._data.strides, t._data.shape)):
+            raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor refers "
+                               f"to a single memory location (an expanded tensor of shape {tuple(t.shape)}). Please "
+                               f"clone() the tensor before performing the operation.")
+        raise RuntimeError(f"{op}: the tensor's memory (shape {tuple(t.shape)}) is read-only, e.g. a numpy array "
+                           f"made by np.frombuffer or marked non-writeable; clone() the tensor first.")
     if not grad_mode._enabled[0]:
         return
     if t.requires_grad and t.grad_fn is None:
