@@ -135,3 +135,18 @@ def test_recipes_match_their_models_input_size():
         out = models.get_model(name).eval()(tg.zeros(2, *recipe.input_size))
         assert tuple(out.shape) == (2, 10)
         assert recipe.loss in ("nll_loss", "cross_entropy") and recipe.lr > 0 and recipe.batch_size > 0
+
+
+@pytest.mark.parametrize("name", ["annt-lenet5", "annt-cifar"])
+def test_annt_models_use_annts_initialisation(name):
+    """ANNT's Randomize(): weights uniform in +-sqrt(3 / fan_in), biases zero (torch's default differs)."""
+    tg.manual_seed(0)
+    for key, value in models.get_model(name).state_dict().items():
+        v = value.numpy()
+        if key.endswith("weight") and v.ndim >= 2:
+            bound = np.sqrt(3.0 / np.prod(v.shape[1:]))
+            live = v[v != 0]                                  # C3's absent connections are exactly zero
+            assert np.abs(v).max() <= bound and np.abs(live).max() > 0.9 * bound, key
+            assert abs(live.std() - bound / np.sqrt(3)) < 0.2 * bound / np.sqrt(3), key
+        elif key.endswith("bias"):                            # conv / linear (and BatchNorm's beta)
+            assert np.all(v == 0), key

@@ -5,7 +5,10 @@ network written with torch.nn.Sequential, and torch weights load with `load_stat
 """
 from __future__ import annotations
 
+import math
+
 from .. import nn
+from ..autograd import no_grad
 from .recipe import Recipe
 
 ANNT_LENET5_RECIPE = Recipe(
@@ -25,15 +28,35 @@ ANNT_CIFAR_RECIPE = Recipe(
 )
 
 
+def annt_init_(model: nn.Module) -> nn.Module:
+    """ANNT's initialisation (`Randomize()` of its convolution and fully connected layers): weights uniform in
+    +-sqrt(3 / fan_in) (variance 1 / fan_in; fan_in = C_in * kh * kw, or in_features), biases zero.
+
+    torch's default is narrower (+-1 / sqrt(fan_in), variance 1 / (3 fan_in)) and draws the biases too. Weights of
+    connections absent from a connection table stay zero. Returns the model.
+    """
+    with no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                fan_in = m.weight[0].numel()
+                bound = math.sqrt(3.0 / fan_in)
+                nn.init.uniform_(m.weight, -bound, bound)
+                nn.init.zeros_(m.bias)
+                table = getattr(m, "connection_table", None)
+                if table is not None:
+                    m.weight.mul_(table[:, :, None, None].to(m.weight.dtype))
+    return model
+
+
 def annt_lenet5() -> nn.Sequential:
     """LeNet-5 as in ANNT's MNIST example: ReLU and average pooling, C3 with LeCun's connection table.
 
     Shape: (N, 1, 32, 32) -> (N, 10) log-probabilities (train with `F.nll_loss`).
     Layers: C1 conv 5x5 1->6 (28x28) -> ReLU -> avg-pool 2 (14x14) -> C3 conv 5x5 6->16 with
     `nn.LENET5_C3_TABLE` (10x10) -> ReLU -> avg-pool 2 (5x5) -> C5 conv 5x5 16->120 (1x1) -> ReLU -> flatten ->
-    F6 linear 120->10 -> LogSoftmax.
+    F6 linear 120->10 -> LogSoftmax. Initialised as ANNT does (`annt_init_`).
     """
-    return nn.Sequential(
+    return annt_init_(nn.Sequential(
         nn.Conv2d(1, 6, 5),                                           # 0: (N, 6, 28, 28)
         nn.ReLU(),
         nn.AvgPool2d(2),                                              # 2: (N, 6, 14, 14)
@@ -45,7 +68,7 @@ def annt_lenet5() -> nn.Sequential:
         nn.Flatten(),                                                 # 8: (N, 120)
         nn.Linear(120, 10),                                           # 9: (N, 10)
         nn.LogSoftmax(dim=1),
-    )
+    ))
 
 
 def annt_cifar() -> nn.Sequential:
@@ -53,8 +76,9 @@ def annt_cifar() -> nn.Sequential:
 
     Shape: (N, 3, 32, 32) -> (N, 10) log-probabilities (train with `F.nll_loss`).
     ANNT applies ReLU after max-pooling (the same result as before it, on a quarter of the values).
+    Initialised as ANNT does (`annt_init_`).
     """
-    return nn.Sequential(
+    return annt_init_(nn.Sequential(
         nn.Conv2d(3, 32, 5, padding="same"),                          # 0: (N, 32, 32, 32)
         nn.MaxPool2d(2),                                              # 1: (N, 32, 16, 16)
         nn.ReLU(),
@@ -73,4 +97,4 @@ def annt_cifar() -> nn.Sequential:
         nn.BatchNorm1d(64),                                           # 15
         nn.Linear(64, 10),                                            # 16
         nn.LogSoftmax(dim=1),
-    )
+    ))
