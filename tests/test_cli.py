@@ -100,3 +100,35 @@ def test_parser_defaults_leave_hyperparameters_to_the_recipe():
 def test_demo_is_registered_with_a_progress_bar_run():
     args = build_parser().parse_args(["demo"])
     assert args.epochs == 1 and args.func.__module__ == "tinygrad_cnn.cli.demo"
+
+
+class TinyDigits(tg.datasets.SyntheticDigits):
+    """Stands in for MNIST / Fashion-MNIST / CIFAR-10 in the example scripts: a few hundred drawn digits."""
+    rgb = False
+
+    def __init__(self, root=None, train=True, download=True, **kwargs):
+        super().__init__(n=192 if train else 64, image_size=32 if self.rgb else 28, train=train)
+        if self.rgb:
+            self.channels_last = True
+            self.data = tg.tensor(np.repeat(self.data.numpy()[..., None], 3, axis=-1))
+
+
+class TinyRGB(TinyDigits):
+    rgb = True
+
+
+@pytest.mark.parametrize("script", ["mnist_lenet5", "fashion_lenet5", "kajda_mnist", "cifar10_annt",
+                                    "torch_example_mnist"])
+def test_examples_run(script, monkeypatch, capsys):
+    import pathlib
+    import runpy
+    import sys
+
+    for name in ("MNIST", "FashionMNIST"):
+        monkeypatch.setattr(tg.datasets, name, TinyDigits)
+    monkeypatch.setattr(tg.datasets, "CIFAR10", TinyRGB)
+    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / f"{script}.py"
+    monkeypatch.setattr(sys, "argv", [str(path), "--epochs", "1"])
+    runpy.run_path(str(path), run_name="__main__")
+    out = capsys.readouterr().out
+    assert re.search(r"Test (accuracy = [\d.]+% \(\d+/64\)|set: Average loss: [\d.]+, Accuracy: \d+/64)", out)
