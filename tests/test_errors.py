@@ -89,6 +89,13 @@ CASES = {
                                                      "in_features=10", "32 features", "(2, 32)"),
     "F.linear feature mismatch": Case(lambda m: m.nn.functional.linear(m.randn(3, 8), m.randn(5, 10)),
                                       RuntimeError, "linear", "8 features", "(3, 8)", "(5, 10)"),
+    "Linear given float64 data": Case(lambda m: m.nn.Linear(2, 2)(m.randn(3, 2, dtype=m.float64)), RuntimeError,
+                                      "same dtype", "float64", "float32", "(3, 2)", ".float()"),
+    "Linear given integer data": Case(lambda m: m.nn.Linear(2, 2)(m.tensor([[1, 2]])), RuntimeError,
+                                      "same dtype", "int64", "(1, 2)"),
+    "where operands do not broadcast": Case(
+        lambda m: m.where(m.tensor([True, False, True]), m.randn(2), m.randn(3)), RuntimeError,
+        "where", "(2,)", "(3,)"),
     "matmul inner dimension": Case(lambda m: m.randn(3, 4) @ m.randn(5, 6), RuntimeError,
                                    "mat1 and mat2 shapes cannot be multiplied", "(3, 4)", "(5, 6)", "4 vs 5"),
     "matmul batch dims": Case(lambda m: m.randn(2, 3, 4) @ m.randn(3, 4, 6), RuntimeError, "matmul",
@@ -139,6 +146,8 @@ CASES = {
     "ragged nested list": Case(lambda m: m.tensor([[1, 2], [3]]), ValueError, "length 2", "dim 1", "got 1"),
     "setitem value of the wrong shape": Case(lambda m: m.zeros(3, 4).__setitem__(0, m.ones(5)), RuntimeError,
                                              "__setitem__", "(4)", "(5)", "(3, 4)"),
+    "float size": Case(lambda m: m.randn(2.5), TypeError, "size", "float", "2.5"),
+    "cat of nothing": Case(lambda m: m.cat([]), ValueError, "cat()", "non-empty"),
     "float index tensor": Case(lambda m: m.randn(3)[m.tensor([0.0, 1.0])], IndexError, "long", "float32"),
     "item of a multi-element tensor": Case(lambda m: m.randn(3).item(), RuntimeError, "3 elements", "(3,)"),
     # --- autograd ---
@@ -157,6 +166,9 @@ CASES = {
         lambda m: (lambda a, b: m.autograd.grad((a * 2).sum(), [a, b]))(m.randn(2, requires_grad=True),
                                                                           m.randn(2, requires_grad=True)),
         RuntimeError, "not have been used", "input 1", "allow_unused=True"),
+    "grad with respect to a non-tensor": Case(
+        lambda m: m.autograd.grad(m.randn(2, requires_grad=True).sum(), [1.0]), RuntimeError,
+        "Tensors", "float", "input 0"),
     # --- optimisers, modules, state dicts, data ---
     "optimizer given a non-leaf": Case(lambda m: m.optim.SGD([m.randn(3, requires_grad=True) * 2], lr=0.1),
                                        ValueError, "non-leaf", "MulBackward0", "(3,)", "params[0]"),

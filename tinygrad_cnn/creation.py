@@ -30,6 +30,10 @@ def _finish(arr: np.ndarray, requires_grad: bool, device: Any, op: str) -> Tenso
 def _size(size: Sequence) -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
+    for s in size:  # int() would silently truncate 2.5 to 2
+        if isinstance(s, (float, np.floating)) or isinstance(s, (bool, np.bool_)):
+            raise TypeError(f"size must be a tuple of ints, but found element of type {type(s).__name__} "
+                            f"({s!r}) in {list(size)}")
     size = tuple(int(s) for s in size)
     if any(s < 0 for s in size):
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: {list(size)}")
@@ -219,7 +223,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Concatenate along dim; all other dims must match (the error names the first mismatch)."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        raise ValueError("cat(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if t.ndim == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
@@ -316,6 +320,7 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     b = other.to(dt) if isinstance(other, Tensor) else Tensor._wrap(np.asarray(other, dtype=dt))
     from ._tensor_args import broadcast_check
 
+    broadcast_check(a._data.shape, b._data.shape, "where")  # names both shapes (not numpy's message)
     broadcast_check(cond.shape, np.broadcast_shapes(a._data.shape, b._data.shape), "where")
     return E.Where.apply(cond, a, b)
 

@@ -71,7 +71,10 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     outs = _as_list(outputs)
     ins = _as_list(inputs)
     for i, t in enumerate(ins):
-        if not isinstance(t, Tensor) or not t.requires_grad:
+        if not isinstance(t, Tensor):
+            raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(t).__name__} "
+                               f"(input {i})")
+        if not t.requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
     go = _as_list(grad_outputs) if grad_outputs is not None else None
     if go is not None:

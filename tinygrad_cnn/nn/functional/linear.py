@@ -17,7 +17,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     Raises:
         RuntimeError: input's last dim differs from weight's in_features, naming both shapes, e.g.
         "linear: input has 84 features but weight expects 120 (input shape (50, 84), weight (10, 120))";
-        a 0-d input or a weight that is not 1-D or 2-D; a bias that does not broadcast to the output.
+        a 0-d input or a weight that is not 1-D or 2-D; input and weight of different dtypes; a bias that does
+        not broadcast to the output.
     """
     for t, arg in ((input, "input"), (weight, "weight")):
         if not isinstance(t, Tensor):
@@ -32,6 +33,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if xs[-1] != ws[-1]:
         raise RuntimeError(f"linear: input has {xs[-1]} features but weight expects {ws[-1]} (input shape {xs}, "
                            f"weight {ws})")
+    if input.dtype != weight.dtype:  # torch refuses too: silently promoting would hide float64 data (slow)
+        raise RuntimeError(f"linear: mat1 and mat2 must have the same dtype, but got input {input.dtype} and "
+                           f"weight {weight.dtype} (input shape {xs}, weight {ws}); convert the input (x.float()) "
+                           f"or the layer (.double())")
     out = input.matmul(weight.t() if weight.ndim == 2 else weight)   # (*, out_features) or (*)
     if bias is None:
         return out
