@@ -1,0 +1,111 @@
+"""Tensor in-place methods (`add_`, `fill_`, `copy_`, `uniform_`, ..., `+=`): recorded through ops/inplace.py, which
+checks leaves and views and bumps the version counter."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..autograd import grad_mode
+from ..ops import elementwise as E
+from ._common import _as_tensor, _raw, wrap
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+
+class InplaceMixin:
+    """In-place methods; each is the out-of-place op handed to `ops.inplace.inplace`, which rebinds the history."""
+
+    def add_(self, other: Any, alpha: Any = 1) -> "Tensor":
+        from ..ops.inplace import inplace
+
+        return inplace(self, lambda s: s + (other * alpha if alpha != 1 else other), "add_")
+
+    def sub_(self, other: Any, alpha: Any = 1) -> "Tensor":
+        from ..ops.inplace import inplace
+
+        return inplace(self, lambda s: s - (other * alpha if alpha != 1 else other), "sub_")
+
+    def mul_(self, other: Any) -> "Tensor":
+        from ..ops.inplace import inplace
+
+        return inplace(self, lambda s: s * other, "mul_")
+
+    def div_(self, other: Any) -> "Tensor":
+        from ..ops.inplace import inplace
+
+        return inplace(self, lambda s: s / other, "div_")
+
+    def pow_(self, other: Any) -> "Tensor":
+        from ..ops.inplace import inplace
+
+        return inplace(self, lambda s: s ** other, "pow_")
+
+    def clamp_(self, min: Any = None, max: Any = None) -> "Tensor":  # noqa: A002
+        from ..ops.inplace import inplace
+
+        return inplace(self, lambda s: s.clamp(min, max), "clamp_")
+
+    def relu_(self) -> "Tensor":
+        from ..ops.inplace import inplace
+
+        return inplace(self, lambda s: s.relu(), "relu_")
+
+    def zero_(self) -> "Tensor":
+        from ..ops.inplace import check_inplace
+
+        check_inplace(self, "zero_")  # so a refusal names zero_, not the fill_ it is made of
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> "Tensor":
+        from ..ops.inplace import inplace
+
+        v = _raw(value)
+        return inplace(self, lambda s: _overwrite(s, wrap(np.full(s._data.shape, v, s._data.dtype))), "fill_")
+
+    def copy_(self, src: "Tensor") -> "Tensor":
+        from ..ops.inplace import inplace
+
+        src = _as_tensor(src, self)
+        return inplace(self, lambda s: _overwrite(s, src.to(s.dtype).expand(*s.shape)), "copy_")
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> "Tensor":
+        from ..random import default_rng
+
+        return self._fill_random(default_rng().uniform(a, b, self._data.shape), "uniform_")
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> "Tensor":
+        from ..random import default_rng
+
+        return self._fill_random(default_rng().normal(mean, std, self._data.shape), "normal_")
+
+    def _fill_random(self, values: np.ndarray, op: str) -> "Tensor":
+        from ..ops.inplace import check_inplace, inplace
+
+        if grad_mode._enabled[0] and self.requires_grad:  # a non-leaf: the old value's gradient becomes zero
+            new = wrap(values.astype(self._data.dtype))
+            return inplace(self, lambda s: _overwrite(s, new), op)
+        check_inplace(self, op)
+        self._data[...] = values
+        self._version_box[0] += 1
+        return self
+
+    def __iadd__(self, other: Any) -> "Tensor":
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> "Tensor":
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> "Tensor":
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> "Tensor":
+        return self.div_(other)
+
+
+def _overwrite(old: Tensor, new: Tensor) -> Tensor:
+    """`new` as the next version of `old`: recorded as a where() so old's history gets a zero gradient."""
+    if not old.requires_grad and not new.requires_grad:
+        return new
+    return E.Where.apply(np.zeros(old._data.shape, dtype=bool), old, new)

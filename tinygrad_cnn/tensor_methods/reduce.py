@@ -1,0 +1,123 @@
+"""Tensor reductions: sum, mean, var/std, max/min (values and indices), amax/amin, argmax/argmin, prod, norm."""
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from .. import dtypes
+from .._tensor_args import axes_arg, dim_arg
+from ..ops import reduce as R
+from ._common import is_tensor, wrap
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+
+_values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+class ReduceMixin:
+    """Reductions; `dim` is an int, a tuple of ints or None (all dims), normalised by `axes_arg`/`dim_arg`."""
+
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
+        x = self if dtype is None else self.to(dtype)
+        if x._data.dtype.kind in "bui" and dtype is None:
+            x = x.to(dtypes.int64)  # torch sums integers and bools as int64
+        return R.Sum.apply(x, axes_arg(dim, self.ndim, "sum"), keepdim)
+
+    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
+        x = self if dtype is None else self.to(dtype)
+        if x._data.dtype.kind not in "fc":
+            raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point "
+                               f"or complex dtype. Got: {x.dtype}")
+        return R.Mean.apply(x, axes_arg(dim, self.ndim, "mean"), keepdim)
+
+    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: Any = None) -> "Tensor":
+        """Variance, composed from primitives: sum((x - mean)^2) / (N - correction), correction=1 by default."""
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased else 0
+        axis = axes_arg(dim, self.ndim, "var")
+        n = self.numel() if axis is None else int(np.prod([self.shape[a] for a in axis]))
+        centred = self - self.mean(dim=axis, keepdim=True)
+        return (centred * centred).sum(dim=axis, keepdim=keepdim) / max(n - correction, 0)
+
+    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: Any = None) -> "Tensor":
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def _extreme(self, dim: Any, keepdim: bool, is_min: bool, name: str) -> Any:
+        if dim is None:
+            if self.numel() == 0:
+                raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                                   f"Specify the reduction dim with the 'dim' argument.")
+            return R.Amax.apply(self, None, False, is_min)
+        d = dim_arg(dim, self.ndim, name)
+        if self.ndim == 0:  # torch allows dim 0 / -1 on a 0-d tensor: the value itself, index 0
+            values, idx = self.reshape(1)._extreme(0, False, is_min, name)
+            return _values_indices(values, idx)
+        values = R.MaxDim.apply(self, d, keepdim, is_min)
+        idx = np.argmin(self._data, axis=d) if is_min else np.argmax(self._data, axis=d)
+        idx = np.expand_dims(idx, d) if keepdim else idx
+        return _values_indices(values, wrap(np.asarray(idx, dtype=np.int64)))
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        if is_tensor(dim):
+            return self.maximum(dim)
+        return self._extreme(dim, keepdim, False, "max")
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        if is_tensor(dim):
+            return self.minimum(dim)
+        return self._extreme(dim, keepdim, True, "min")
+
+    def amax(self, dim: Any = (), keepdim: bool = False) -> "Tensor":
+        return R.Amax.apply(self, axes_arg(None if dim == () else dim, self.ndim, "amax"), keepdim, False)
+
+    def amin(self, dim: Any = (), keepdim: bool = False) -> "Tensor":
+        return R.Amax.apply(self, axes_arg(None if dim == () else dim, self.ndim, "amin"), keepdim, True)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+        return _arg_extreme(self, dim, keepdim, np.argmax, "argmax")
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+        return _arg_extreme(self, dim, keepdim, np.argmin, "argmin")
+
+    def prod(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        if dim is None:
+            return _prod(self)
+        return _prod(self, dim_arg(dim, self.ndim, "prod"), keepdim)
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> "Tensor":
+        if p in ("fro", 2, 2.0):
+            return (self * self).sum(dim=dim, keepdim=keepdim).sqrt()
+        if p in (1, 1.0):
+            return self.abs().sum(dim=dim, keepdim=keepdim)
+        if p == float("inf"):
+            return self.abs().amax(dim=() if dim is None else dim, keepdim=keepdim)
+        return (self.abs() ** p).sum(dim=dim, keepdim=keepdim) ** (1.0 / p)
+
+
+def _arg_extreme(x: Tensor, dim: Any, keepdim: bool, fn: Callable, name: str) -> Tensor:
+    if dim is None or x.ndim == 0:
+        if x.numel() == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        if dim is not None:
+            dim_arg(dim, 0, name)
+        return wrap(np.asarray(fn(x._data), dtype=np.int64))
+    d = dim_arg(dim, x.ndim, name)
+    return wrap(np.asarray(fn(x._data, axis=d, keepdims=keepdim), dtype=np.int64))
+
+
+def _prod(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Product composed as a chain of multiplications over the slices along dim (exact gradient with zeros)."""
+    if dim is None:
+        x, dim = x.reshape(-1), 0
+    out = None
+    for piece in x.unbind(dim):
+        out = piece if out is None else out * piece
+    if out is None:
+        out = wrap(np.ones(tuple(n for i, n in enumerate(x.shape) if i != dim), x._data.dtype))
+    return out.unsqueeze(dim) if keepdim else out

@@ -1,0 +1,138 @@
+"""Tensor shape methods: reshape/view, flatten, squeeze, permute/transpose, expand, repeat, split/chunk/unbind."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from .. import dtypes
+from .._tensor_args import axes_arg, dim_arg, shape_arg
+from ..ops import shape as S
+from ._common import wrap
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+
+class ShapeMixin:
+    """Shape changes; views (reshape, permute, expand) share memory with the input, as in torch."""
+
+    def reshape(self, *shape: Any) -> "Tensor":
+        return S.Reshape.apply(self, shape_arg(shape, self.numel(), self.shape, "reshape"))
+
+    def view(self, *shape: Any) -> "Tensor":
+        if len(shape) == 1 and isinstance(shape[0], (dtypes.DType, np.dtype)):
+            return wrap(self._data.view(dtypes.to_numpy_dtype(shape[0])))
+        target = shape_arg(shape, self.numel(), self.shape, "view")
+        try:
+            np.reshape(self._data, target, copy=False)
+        except ValueError:
+            raise RuntimeError(f"view size is not compatible with input tensor's size and stride (at least one "
+                               f"dimension spans across two contiguous subspaces): cannot view shape "
+                               f"{tuple(self.shape)} with strides {self.stride()} as {target}. Use .reshape(...) "
+                               f"instead.") from None
+        return S.View.apply(self, target)
+
+    def view_as(self, other: "Tensor") -> "Tensor":
+        return self.view(*other.shape)
+
+    def reshape_as(self, other: "Tensor") -> "Tensor":
+        return self.reshape(*other.shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        if self.ndim == 0:
+            return self.reshape(1)
+        s = dim_arg(start_dim, self.ndim, "flatten")
+        e = dim_arg(end_dim, self.ndim, "flatten")
+        if s > e:
+            raise RuntimeError(f"flatten() has invalid args: start_dim ({start_dim}) cannot come after end_dim "
+                               f"({end_dim}) for a tensor of shape {tuple(self.shape)}")
+        shp = self.shape
+        return self.reshape(*shp[:s], int(np.prod(shp[s:e + 1])), *shp[e + 1:])
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> "Tensor":
+        d = dim_arg(dim, self.ndim, "unflatten")
+        return self.reshape(*self.shape[:d], *sizes, *self.shape[d + 1:])
+
+    def squeeze(self, dim: Any = None) -> "Tensor":
+        if dim is None:
+            new = tuple(n for n in self.shape if n != 1)
+        else:
+            axes = axes_arg(dim, self.ndim, "squeeze") or ()
+            new = tuple(n for i, n in enumerate(self.shape) if not (i in axes and n == 1))
+        return S.Reshape.apply(self, new)
+
+    def unsqueeze(self, dim: int) -> "Tensor":
+        d = dim_arg(dim, self.ndim + 1, "unsqueeze")
+        shp = tuple(self.shape)
+        return S.Reshape.apply(self, shp[:d] + (1,) + shp[d:])
+
+    def permute(self, *dims: Any) -> "Tensor":
+        dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        if len(dims) != self.ndim:
+            raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+                               f"length of the desired ordering of dimensions i.e. input.dim() = {self.ndim} is not "
+                               f"equal to len(dims) = {len(dims)}")
+        norm = tuple(dim_arg(d, self.ndim, "permute") for d in dims)
+        if len(set(norm)) != len(norm):
+            raise RuntimeError(f"permute(): duplicate dims are not allowed: {dims}")
+        return S.Permute.apply(self, norm)
+
+    def transpose(self, dim0: int, dim1: int) -> "Tensor":
+        if self.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+            return self
+        order = list(range(self.ndim))
+        a, b = dim_arg(dim0, self.ndim, "transpose"), dim_arg(dim1, self.ndim, "transpose")
+        order[a], order[b] = order[b], order[a]
+        return S.Permute.apply(self, tuple(order))
+
+    swapaxes = transpose
+
+    def t(self) -> "Tensor":
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
+    @property
+    def T(self) -> "Tensor":
+        return S.Permute.apply(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self) -> "Tensor":
+        return self.transpose(-2, -1)
+
+    def expand(self, *sizes: Any) -> "Tensor":
+        from .._tensor_args import expand_shape
+
+        return S.Expand.apply(self, expand_shape(self.shape, sizes))
+
+    def expand_as(self, other: "Tensor") -> "Tensor":
+        return self.expand(*other.shape)
+
+    def repeat(self, *sizes: Any) -> "Tensor":
+        sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        if len(sizes) < self.ndim:
+            raise RuntimeError(f"Number of dimensions of repeat dims ({len(sizes)}) can not be smaller than number "
+                               f"of dimensions of tensor ({self.ndim})")
+        x = self.reshape((1,) * (len(sizes) - self.ndim) + tuple(self.shape))
+        inter = []
+        for n, r in zip(x.shape, sizes):
+            inter += [1, n]
+        big = []
+        for n, r in zip(x.shape, sizes):
+            big += [r, n]
+        return x.reshape(*inter).expand(*big).reshape(*[n * r for n, r in zip(x.shape, sizes)])
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple:
+        from ..creation import split
+
+        return split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        from ..creation import chunk
+
+        return chunk(self, chunks, dim)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        d = dim_arg(dim, self.ndim, "unbind")
+        return tuple(self[(slice(None),) * d + (i,)] for i in range(self.shape[d]))
