@@ -192,3 +192,13 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = N
     q = q * np.sign(np.diag(r))  # makes Q uniformly distributed (Mezzadri 2007)
     q = q.T if rows < cols else q
     return _fill(tensor, gain * q.reshape(tensor._data.shape))
+
+
+def _reset_weight_and_bias_(weight: Tensor, bias: Tensor | None) -> None:
+    """torch's default for Linear and Conv layers: weight by kaiming_uniform_(a=sqrt(5)) (U(+-1/sqrt(fan_in))), bias
+    by U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in from the weight (bias 0 when fan_in is 0)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)

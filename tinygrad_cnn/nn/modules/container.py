@@ -12,6 +12,12 @@ from .module import Module, _addindent
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
 
 
+def _renumber(module: Module) -> None:
+    """After a deletion: rename the children 0..n-1 in order, as torch's Sequential and ModuleList do."""
+    object.__setattr__(module, "_modules", dict(zip([str(i) for i in range(len(module._modules))],
+                                                    module._modules.values())))
+
+
 class Sequential(Module):
     """Modules called in order: `Sequential(conv, relu, pool)` or `Sequential(OrderedDict(name=module, ...))`.
 
@@ -48,9 +54,7 @@ class Sequential(Module):
                 delattr(self, key)
         else:
             delattr(self, self._get_item_by_idx(self._modules.keys(), idx))
-        # renumber so the names stay 0..n-1, as torch does
-        object.__setattr__(self, "_modules", dict(zip([str(i) for i in range(len(self._modules))],
-                                                      self._modules.values())))
+        _renumber(self)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -140,8 +144,7 @@ class ModuleList(Module):
                 delattr(self, str(k))
         else:
             delattr(self, self._get_abs_string_index(idx))
-        object.__setattr__(self, "_modules", dict(zip([str(i) for i in range(len(self._modules))],
-                                                      self._modules.values())))
+        _renumber(self)
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -11,7 +11,6 @@ loads into torch's Conv2d with `strict=False` (or after dropping the `connection
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -88,11 +87,7 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init._reset_weight_and_bias_(self.weight, self.bias)
         self._zero_disconnected()
 
     def _zero_disconnected(self) -> None:

@@ -1,7 +1,6 @@
 """Linear and Identity (torch.nn.Linear, torch.nn.Identity)."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -52,11 +51,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init._reset_weight_and_bias_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         check_features(f"Linear(in_features={self.in_features})", self.in_features, input)
