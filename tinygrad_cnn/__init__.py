@@ -4,7 +4,11 @@
     x = tg.randn(8, 3, requires_grad=True)
     (x * x).sum().backward()
 """
-from . import autograd, datasets, models, nn, optim, utils, viz  # noqa: F401
+from ._malloc import keep_freed_memory as _keep_freed_memory
+
+_keep_freed_memory()  # glibc would hand each step's freed arrays back to the OS: see _malloc.py
+
+from . import autograd, datasets, models, nn, optim, utils, viz  # noqa: E402,F401
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (arange, as_tensor, cat, chunk, concat, concatenate, empty, empty_like, eye, from_numpy, full,
                        full_like, linspace, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like,
