@@ -9,7 +9,7 @@ import pytest
 
 import tinygrad_cnn as tg
 from tinygrad_cnn.autograd import GradcheckError, gradcheck
-from tinygrad_cnn.ops import elementwise, index, matmul, reduce, shape
+from tinygrad_cnn.ops import elementwise, index, matmul, reduce, selection, shape
 from tinygrad_cnn.ops._primitive import Primitive
 from tinygrad_cnn.ops.shape import Pad
 
@@ -112,7 +112,7 @@ def test_gradcheck_fast_mode_passes(case):
 
 def _core_primitives():
     found = set()
-    for mod in (elementwise, reduce, shape, index, matmul):
+    for mod in (elementwise, selection, reduce, shape, index, matmul):
         for _, cls in inspect.getmembers(mod, inspect.isclass):
             if issubclass(cls, Primitive) and cls is not Primitive and cls.__module__ == mod.__name__:
                 found.add(cls)

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import dtypes
 from ._tensor_args import check_device, dim_arg
-from .ops import elementwise as E
+from .ops.selection import Where
 from .ops.shape import Cat
 from .random import rng_of
 from .tensor import Tensor, _as_tensor
@@ -322,5 +322,5 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
 
     broadcast_check(a._data.shape, b._data.shape, "where")  # names both shapes (not numpy's message)
     broadcast_check(cond.shape, np.broadcast_shapes(a._data.shape, b._data.shape), "where")
-    return E.Where.apply(cond, a, b)
+    return Where.apply(cond, a, b)
 

@@ -1,7 +1,14 @@
 """Undo broadcasting in a gradient: the only place broadcast grads are summed back (STYLE rule 4)."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+
+def _shape(a: Any) -> tuple:
+    """The shape an operand broadcasts with: a Python scalar has shape ()."""
+    return getattr(a, "shape", ())
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:

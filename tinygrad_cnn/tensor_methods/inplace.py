@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..autograd import grad_mode
-from ..ops import elementwise as E
+from ..ops.selection import Where
 from ._common import _as_tensor, _raw, wrap
 
 if TYPE_CHECKING:
@@ -108,4 +108,4 @@ def _overwrite(old: Tensor, new: Tensor) -> Tensor:
     """`new` as the next version of `old`: recorded as a where() so old's history gets a zero gradient."""
     if not old.requires_grad and not new.requires_grad:
         return new
-    return E.Where.apply(np.zeros(old._data.shape, dtype=bool), old, new)
+    return Where.apply(np.zeros(old._data.shape, dtype=bool), old, new)

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import dtypes
 from ..ops import elementwise as E
+from ..ops.selection import Clamp, Maximum, Minimum
 from ._common import _as_tensor, is_tensor, wrap
 from .arithmetic import _promote
 
@@ -70,11 +71,11 @@ class PointwiseMixin:
             if max is not None:
                 x, hi = _promote(x, _as_tensor(max, x), "clamp")
             lo = lo if lo is None or lo._data.dtype == x._data.dtype else lo.to(x.dtype)
-            return E.Clamp.apply(x, lo, hi)
+            return Clamp.apply(x, lo, hi)
         x = self
         if x._data.dtype.kind not in "fc" and any(isinstance(b, float) for b in (min, max)):
             x = x.to(dtypes.get_default_dtype())  # int tensor, float bound: the default float, as torch
-        return E.Clamp.apply(x, min, max)
+        return Clamp.apply(x, min, max)
 
     clip = clamp
 
@@ -85,10 +86,10 @@ class PointwiseMixin:
         return self.clamp(max=max)
 
     def maximum(self, other: "Tensor") -> "Tensor":
-        return self._binary(other, E.Maximum, op="maximum")
+        return self._binary(other, Maximum, op="maximum")
 
     def minimum(self, other: "Tensor") -> "Tensor":
-        return self._binary(other, E.Minimum, op="minimum")
+        return self._binary(other, Minimum, op="minimum")
 
     def relu(self) -> "Tensor":
         return E.ReLU.apply(self)

@@ -1,0 +1,103 @@
+"""Selection primitives: each output element is one of the inputs' elements (Clamp, Maximum, Minimum, Where).
+
+The gradient is routed by the same comparison masks (ties and bounds as torch); broadcast inputs get their share
+back through `unbroadcast`. Arguments may be arrays or Python scalars; a scalar never needs a gradient.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._broadcast import _shape, unbroadcast
+from ._primitive import Primitive
+
+
+class Clamp(Primitive):
+    """clamp(x, min, max); bounds are scalars, arrays (broadcasting) or None.
+
+    Gradients (torch's clamp_backward_min_max): x gets g where min <= x <= max (values on a bound included);
+    min gets g where x < min (and min < max); max gets g where x > max (or max < min, where max wins).
+    """
+
+    @staticmethod
+    def forward(ctx, x, min, max):  # noqa: A002 - torch's argument names
+        ctx.save_for_backward(x, min, max)
+        ctx.shapes = (x.shape, _shape(min), _shape(max))
+        return np.clip(x, min, max)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi = ctx.saved_tensors
+        sx, slo, shi = ctx.shapes
+        keep = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            keep = keep & (x >= lo)
+        if hi is not None:
+            keep = keep & (x <= hi)
+        zero = np.zeros((), g.dtype)
+        gx = unbroadcast(np.where(keep, g, zero), sx) if ctx.needs_input_grad[0] else None
+        glo = ghi = None
+        if ctx.needs_input_grad[1]:
+            active = (x < lo) if hi is None else (x < lo) & (lo < hi)
+            glo = unbroadcast(np.where(active, g, zero), slo)
+        if ctx.needs_input_grad[2]:
+            active = (x > hi) if lo is None else (x > hi) | (hi < lo)
+            ghi = unbroadcast(np.where(active, g, zero), shi)
+        return gx, glo, ghi
+
+
+class Maximum(Primitive):
+    """maximum(a, b): the gradient goes to the larger input; at ties it is split in half (as torch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        ctx.shapes = (_shape(a), _shape(b))
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return _split_by_mask(ctx, g, np.greater(a, b), np.equal(a, b))
+
+
+class Minimum(Primitive):
+    """minimum(a, b): the gradient goes to the smaller input; at ties it is split in half (as torch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        ctx.shapes = (_shape(a), _shape(b))
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return _split_by_mask(ctx, g, np.less(a, b), np.equal(a, b))
+
+
+def _split_by_mask(ctx: Any, g: np.ndarray, wins_a: np.ndarray, tie: np.ndarray) -> tuple:
+    share_a = np.where(tie, 0.5, wins_a.astype(g.dtype)).astype(g.dtype)  # (broadcast shape)
+    sa, sb = ctx.shapes
+    return (unbroadcast(g * share_a, sa) if ctx.needs_input_grad[0] else None,
+            unbroadcast(g * (1 - share_a), sb) if ctx.needs_input_grad[1] else None)
+
+
+class Where(Primitive):
+    """where(condition, a, b): the gradient goes to a where condition holds, to b elsewhere."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.save_for_backward(cond)
+        ctx.shapes = (_shape(a), _shape(b))
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        (cond,) = ctx.saved_tensors
+        sa, sb = ctx.shapes
+        zero = np.zeros((), g.dtype)
+        return (None,
+                unbroadcast(np.where(cond, g, zero), sa) if ctx.needs_input_grad[1] else None,
+                unbroadcast(np.where(cond, zero, g), sb) if ctx.needs_input_grad[2] else None)
