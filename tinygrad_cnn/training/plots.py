@@ -29,7 +29,10 @@ def plot_curves(history: list[dict[str, Any]], out_dir: str) -> list[str]:
         ax_acc.plot(epochs, [100 * row[f"{key}_acc"] for row in history], marker="o", label=label)
     ax_loss.set(xlabel="epoch", ylabel="cost", title="cost")
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
+    from matplotlib.ticker import MaxNLocator
+
     for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # epochs are whole numbers
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
