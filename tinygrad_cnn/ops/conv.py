@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._primitive import Primitive
-from ._windows import Pads, Pair, col2im, conv_out_size, crop2d, pad2d, windows
+from ._windows import Pads, Pair, col2im, conv_out_size, crop2d, pad2d, relayout, windows
 
 
 def _columns(x: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair, groups: int,
@@ -37,12 +37,16 @@ def _col2im_input(gcols: np.ndarray, x_shape: tuple, padded_shape: tuple, kernel
     g6 = gcols.reshape(C, kernel[0], kernel[1], *out_hw, N)       # (C, kh, kw, Ho, Wo, N)
     gxp = col2im(lambda i, j: g6[:, i, j].transpose(3, 0, 1, 2),  # (N, C, Ho, Wo) view of tap (i, j)
                  (N, C, *padded_shape[2:]), kernel, stride, dilation, out_hw, gcols.dtype, batch_last=True)
-    return np.ascontiguousarray(crop2d(gxp, pads))                 # one transposing copy to NCHW
+    gx = crop2d(gxp, pads)                                         # (N, C, H, W) view
+    return relayout(np.empty(gx.shape, gcols.dtype), gx)           # one (blocked) transposing copy to NCHW
 
 
 def _to_rows(a: np.ndarray, groups: int) -> np.ndarray:
-    """(N, C, H, W) -> (groups, C/groups, H*W*N): the column order of _columns (a copy of a small array)."""
-    return a.transpose(1, 2, 3, 0).reshape(groups, a.shape[1] // groups, -1)
+    """(N, C, H, W) -> (groups, C/groups, H*W*N): the column order of _columns (a blocked transposing copy)."""
+    N, C, H, W = a.shape
+    rows = np.empty((C, H, W, N), a.dtype)
+    relayout(rows.transpose(3, 0, 1, 2), a)
+    return rows.reshape(groups, C // groups, -1)
 
 
 def _from_rows(a: np.ndarray, n: int, hw: Pair) -> np.ndarray:
@@ -67,10 +71,7 @@ class Conv2d(Primitive):
         w3 = w.reshape(groups, O // groups, -1)                   # (G, O/G, C/G*kh*kw)
         out = _from_rows(np.matmul(w3, cols), N, out_hw)           # GEMM (G, O/G, Ho*Wo*N) -> (N, O, Ho, Wo)
         y = np.empty((N, O, *out_hw), dtype=out.dtype)             # torch returns contiguous NCHW
-        if b is not None:
-            np.add(out, b.reshape(O, 1, 1), out=y)                 # bias added during the layout copy
-        else:
-            np.copyto(y, out)
+        relayout(y, out, None if b is None else b.reshape(O, 1, 1))  # bias added during the layout copy
         ctx.save_for_backward(cols if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
         ctx.meta = (x.shape, padded_shape, w.shape, stride, pads, dilation, groups, out_hw)
         return y
