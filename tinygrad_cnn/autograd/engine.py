@@ -195,10 +195,27 @@ def _add(buffers: dict, node: Node, nr: int, g: np.ndarray) -> None:
 
 
 def _accumulate_into_leaf(var: Any, g: np.ndarray) -> None:
-    """`.grad` accumulates across backward calls, as in torch. The first store copies: g may be shared."""
+    """`.grad` accumulates across backward calls, as in torch. The first store copies: g may be shared.
+
+    The copy takes the parameter's memory order (torch's grad layout contract): a Linear weight's gradient arrives
+    as a transposed view, and an optimiser mixing it with C-ordered state ran ~4x slower (strided passes).
+    """
     from ..tensor import Tensor
 
     if var.grad is None:
-        var.grad = Tensor._wrap(np.array(g, dtype=var._data.dtype, copy=True))
+        var.grad = Tensor._wrap(_copy_like(g, var._data))
     else:
         var.grad = Tensor._wrap(var.grad._data + g)
+
+
+def _copy_like(g: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """A copy of g in data's dtype and memory order. A 2-D transposed g (a Linear weight's gradient) is copied in
+    64-column blocks: a plain transposing copy of a (128, 9216) float32 array re-reads every cache line and took
+    8.5 ms; blocked, 0.8 ms."""
+    order = "C" if data.flags.c_contiguous else "F" if data.flags.f_contiguous else "K"
+    if order != "C" or g.ndim != 2 or g.flags.c_contiguous or g.size < 1 << 16:
+        return np.array(g, dtype=data.dtype, copy=True, order=order)
+    out = np.empty(g.shape, dtype=data.dtype)
+    for c in range(0, g.shape[1], 64):
+        out[:, c:c + 64] = g[:, c:c + 64]
+    return out
