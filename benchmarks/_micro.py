@@ -93,12 +93,12 @@ def conv_gemms_alone(c: ConvCase) -> Run:
     K = c.w[1] * c.w[2] * c.w[3]                        # C*kh*kw
     P = Ho * Wo * N                                     # columns
     w3, cols, g3 = _arrays((O, K), (K, P), (O, P))
-    out_y, out_gw, out_gcols = np.empty((O, P), np.float32), np.empty((O, K), np.float32), np.empty((K, P), np.float32)
+    out_y, out_gwt, out_gcols = np.empty((O, P), np.float32), np.empty((K, O), np.float32), np.empty((K, P), np.float32)
 
     def gemms() -> None:
-        np.matmul(w3, cols, out=out_y)                  # forward        (O, K) @ (K, P)
-        np.matmul(g3, cols.T, out=out_gw)               # weight grad    (O, P) @ (P, K)
-        np.matmul(w3.T, g3, out=out_gcols)              # column grad    (K, O) @ (O, P)
+        np.matmul(w3, cols, out=out_y)                  # forward                  (O, K) @ (K, P)
+        np.matmul(cols, g3.T, out=out_gwt)              # weight grad, transposed  (K, P) @ (P, O)
+        np.matmul(w3.T, g3, out=out_gcols)              # column grad              (K, O) @ (O, P)
     return timed(gemms)
 
 
