@@ -1,6 +1,6 @@
 """LeNet-5 on MNIST with ANNT's protocol, as a plain PyTorch-style training loop.
 
-    python examples/mnist_lenet5.py --epochs 20        # ~99.0% test accuracy (see docs/results.md)
+    python examples/mnist_lenet5.py --epochs 20        # ~99% test accuracy (see docs/results.md)
 
 The same run through the command line tool (checkpoints, resume, plots): `tinygrad-cnn train --model annt-lenet5`.
 """

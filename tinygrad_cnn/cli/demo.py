@@ -6,7 +6,7 @@ import argparse
 
 from .train import add_data_arguments
 
-DEMO_TRAIN_SAMPLES = None    # None: the whole 50 000-image training part (one epoch is about half a minute)
+DEMO_TRAIN_SAMPLES = None    # None: the whole 50 000-image training part (one epoch: 10-40 s on one core)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
