@@ -21,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from ..datasets import DatasetNotFoundError, IntegrityError
     from ..training import Trainer, resolve_config
 
     config = resolve_config(model="annt-lenet5", dataset="mnist", epochs=args.epochs, seed=1,
@@ -30,6 +31,9 @@ def _demo(args: argparse.Namespace) -> int:
         summary = Trainer(config).fit()
     except KeyboardInterrupt:
         return 130
+    except (DatasetNotFoundError, IntegrityError) as err:
+        print(f"demo: {err}")
+        return 1
     print(f"\nLeNet-5 (ANNT) after {args.epochs} epoch(s) on {args.train_limit or 50000} MNIST images: "
           f"test accuracy {100 * summary['test_acc']:.2f}% ({summary['test_correct']}/{summary['test_total']}); "
           f"run saved in {args.out} (try: tinygrad-cnn evaluate --checkpoint {args.out}/best.npz)")
