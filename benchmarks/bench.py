@@ -101,10 +101,12 @@ def report(info: dict, ceilings: dict, models: list[dict], micro: dict) -> None:
           f"OPENBLAS_CORETYPE={info['OPENBLAS_CORETYPE']}), torch {info['torch']} "
           f"({info['torch_threads']} thread(s)), Python {info['python']}")
     _table("Models: images/s (median window), ratio = tinygrad_cnn / torch (higher is better)",
-           ["model (batch, optimiser)", "train tg", "train torch", "ratio", "infer tg", "infer torch", "ratio"],
+           ["model (batch, optimiser)", "train tg", "train torch", "ratio", "infer tg", "infer torch", "ratio",
+            "twins' max |diff|"],
            [[f"{m['model']} ({m['batch']}, {m['optimizer']})", f"{m['tinygrad_cnn_train_img_s']:.0f}",
              f"{m['torch_train_img_s']:.0f}", f"{m['train_ratio']:.2f}", f"{m['tinygrad_cnn_infer_img_s']:.0f}",
-             f"{m['torch_infer_img_s']:.0f}", f"{m['infer_ratio']:.2f}"] for m in models])
+             f"{m['torch_infer_img_s']:.0f}", f"{m['infer_ratio']:.2f}", f"{m['twin_max_abs_diff']:.1e}"]
+            for m in models])
     _table(f"BLAS ceiling: float32 GEMM 1024^3, numpy {ceilings['tinygrad_cnn']:.1f} GFLOP/s, torch "
            f"{ceilings['torch']:.1f} GFLOP/s; training = 3 x forward FLOPs",
            ["model", "MFLOP/sample fwd", "tg % of numpy GEMM", "torch % of torch GEMM"],
