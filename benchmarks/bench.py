@@ -128,13 +128,37 @@ def report(info: dict, ceilings: dict, models: list[dict], micro: dict) -> None:
 
 
 def profile_lenet(steps: int = 50) -> None:
-    """cProfile of the LeNet-5 tinygrad_cnn training step: the top 15 functions by own time."""
+    """cProfile of the LeNet-5 tinygrad_cnn training step: the top 15 functions by own time.
+
+    Run in a fresh process (--profile-child): after the benchmarks above, glibc's malloc thresholds have adapted to
+    their large arrays, and the profile would not show what a training process sees."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--profile-child"], capture_output=True,
+                         text=True, check=True)
+    print(out.stdout)
+
+
+def profile_child(steps: int = 50) -> None:
     import cProfile
     import pstats
+
+    import resource
+    import statistics
+    import time
 
     pair = _models.Pair(_models.MODELS[0])
     for _ in range(5):
         pair.tg_step()
+    faults, times = resource.getrusage(resource.RUSAGE_SELF).ru_minflt, []
+    for _ in range(steps):
+        t = time.perf_counter()
+        pair.tg_step()
+        times.append(time.perf_counter() - t)
+    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / steps
+    step = statistics.median(times)
+    print(f"\nannt-lenet5 training step in a fresh process (no profiler): {1e3 * step:.2f} ms median "
+          f"({pair.case.batch / step:.0f} images/s), {faults:.0f} page faults per step")
     prof = cProfile.Profile()
     prof.enable()
     for _ in range(steps):
@@ -150,7 +174,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--json", metavar="PATH", help="also write every number to this JSON file")
     p.add_argument("--profile", action="store_true", help="print a cProfile of the LeNet-5 training step")
     p.add_argument("--rss-child", nargs=2, metavar=("FRAMEWORK", "MODEL"), help=argparse.SUPPRESS)
+    p.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.profile_child:
+        torch.set_num_threads(1)
+        profile_child()
+        return
     if args.rss_child:
         torch.set_num_threads(1)
         _models.rss_child(*args.rss_child)
