@@ -204,17 +204,40 @@ def test_conversion_is_differentiable_and_grad_keeps_input_dtype():
 
 def test_devices():
     x = tg.ones(2)
-    assert x.device == "cpu" and x.to("cpu") is x and x.cpu() is x and not x.is_cuda
+    assert x.device == tg.device("cpu") and str(x.device) == "cpu" and x.device.type == "cpu"
+    assert x.to("cpu") is x and x.cpu() is x and not x.is_cuda and x.to(x.device) is x
     assert x.to("cpu", tg.float64).dtype == tg.float64
     assert x.to(device="cpu", dtype=tg.float64).dtype == tg.float64
-    assert tg.zeros(2, device="cpu").shape == (2,) and tg.tensor([1.0], device="cpu").device == "cpu"
+    assert tg.zeros(2, device="cpu").shape == (2,) and tg.tensor([1.0], device="cpu").device.type == "cpu"
     for bad in ("cuda", "cuda:0", "mps"):
         with pytest.raises(RuntimeError, match="only has the 'cpu' device"):
             x.to(bad)
         with pytest.raises(RuntimeError, match=f"{bad!r} is not available"):
             tg.zeros(2, device=bad)
+        with pytest.raises(RuntimeError, match="only has the 'cpu' device"):
+            x.to(tg.device(bad))
     with pytest.raises(RuntimeError, match="cpu"):
         x.cuda()
+
+
+def test_device_objects_and_accelerator_queries_as_torch_without_accelerators():
+    torch = pytest.importorskip("torch")
+    for spec in (("cpu",), ("cuda:1",), ("cuda", 0), ("mps",), ("cpu", 0)):
+        ours, theirs = tg.device(*spec), torch.device(*spec)
+        assert (str(ours), repr(ours), ours.type, ours.index) == (str(theirs), repr(theirs), theirs.type,
+                                                                  theirs.index)
+    assert tg.device(tg.device("cuda:2")) == tg.device("cuda", 2) and tg.device("cpu") != "cpu"
+    assert len({tg.device("cpu"), tg.device("cpu")}) == 1 and tg.device("cpu") != tg.device("cpu", 0)
+    for bad, msg in (("foo", "Expected one of cpu"), ("cuda:x", "Invalid device"), (("cpu", -1), "negative")):
+        with pytest.raises(RuntimeError, match=msg):
+            tg.device(*bad) if isinstance(bad, tuple) else tg.device(bad)
+        with pytest.raises(RuntimeError, match=msg):
+            torch.device(*bad) if isinstance(bad, tuple) else torch.device(bad)
+    assert tg.cuda.is_available() is False and tg.cuda.device_count() == 0
+    assert tg.backends.mps.is_available() is False and tg.backends.cudnn.benchmark is False
+    assert tg.accelerator.is_available() is False and tg.accelerator.current_accelerator() is None
+    device = tg.device("cuda" if tg.cuda.is_available() else "cpu")  # the usual selection line
+    assert tg.nn.Linear(2, 2).to(device).weight.device == device
 
 
 # --- type promotion ------------------------------------------------------------------------------------------

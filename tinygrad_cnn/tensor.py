@@ -12,6 +12,7 @@ import numpy as np
 
 from . import dtypes
 from .autograd.function import AccumulateGrad
+from .device import device
 from ._tensor_args import dim_arg
 from .tensor_methods import (ArithmeticMixin, CompareMixin, ConversionMixin, IndexMixin, InplaceMixin,
                              PointwiseMixin, ReduceMixin, ShapeMixin)
@@ -191,8 +192,8 @@ class Tensor(ArithmeticMixin, PointwiseMixin, CompareMixin, ReduceMixin, ShapeMi
         return dtypes.from_numpy_dtype(self._data.dtype)
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> "device":
+        return _CPU
 
     @property
     def is_cuda(self) -> bool:
@@ -264,6 +265,7 @@ class Tensor(ArithmeticMixin, PointwiseMixin, CompareMixin, ReduceMixin, ShapeMi
         return tensor_repr(self)
 
 
+_CPU = device("cpu")
 _INTERNAL = frozenset(("_data", "grad", "grad_fn", "requires_grad", "_output_nr", "_version_box", "_retains_grad",
                        "_hooks", "_accumulator", "_base", "_views", "_view_grad_mode"))
 
