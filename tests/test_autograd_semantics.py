@@ -76,6 +76,21 @@ def test_leaf_grads_accumulate_across_backward_calls():
     both(run)
 
 
+def test_grad_accumulates_in_place_into_the_existing_grad_tensor():
+    def run(m):
+        x = m.tensor(X, requires_grad=True)
+        (x * x).sum().backward()
+        kept = x.grad  # torch adds later gradients into this same tensor
+        (x * 3).sum().backward()
+        assert x.grad is kept
+        x.grad = m.zeros(2, 3)  # a user-assigned grad is accumulated into as well
+        assigned = x.grad
+        x.sum().backward()
+        assert x.grad is assigned
+        return kept, assigned
+    both(run)
+
+
 def test_grad_accumulates_within_one_backward_over_shared_uses():
     def run(m):
         x = m.tensor(X, requires_grad=True)
@@ -340,6 +355,32 @@ def test_custom_function_needs_input_grad_and_non_tensor_args():
 
         Mul.apply(m.ones(2, requires_grad=True), m.ones(2), 2.0)
     assert seen["tinygrad_cnn"] == seen["torch"] == (True, False, False)
+
+
+def test_custom_function_with_setup_context_like_torch():
+    def run(m):
+        class Scale(m.autograd.Function):
+            @staticmethod
+            def forward(x, k):  # torch >= 2.0 style: no ctx in forward
+                return x * k
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                x, k = inputs
+                ctx.k = k
+                ctx.save_for_backward(output)
+
+            @staticmethod
+            def backward(ctx, g):
+                (out,) = ctx.saved_tensors
+                return g * ctx.k + 0 * out, None
+
+        x = m.tensor(X, requires_grad=True)
+        y = Scale.apply(x, 2.5)
+        assert y.grad_fn.name() == "ScaleBackward"
+        (y * y).sum().backward()
+        return y, x.grad
+    both(run)
 
 
 def test_multi_output_custom_function():

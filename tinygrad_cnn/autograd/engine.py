@@ -204,7 +204,11 @@ def _accumulate_into_leaf(var: Any, g: np.ndarray) -> None:
 
     if var.grad is None:
         var.grad = Tensor._wrap(_copy_like(g, var._data))
-    else:
+    elif var.grad._data.flags.writeable and var.grad._data.shape == g.shape:
+        # in place, as torch: a reference kept to p.grad (grads = [p.grad ...]) sees the accumulated value
+        np.add(var.grad._data, g, out=var.grad._data, casting="unsafe")
+        var.grad._version_box[0] += 1
+    else:  # e.g. a user-assigned expanded (read-only) grad: torch refuses, we accumulate into a new array
         var.grad = Tensor._wrap(var.grad._data + g)
 
 

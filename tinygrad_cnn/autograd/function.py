@@ -149,6 +149,12 @@ class Function:
     def backward(ctx: Context, *grad_outputs: Any) -> Any:
         raise NotImplementedError("a Function subclass must implement backward(ctx, *grad_outputs)")
 
+    @staticmethod
+    def setup_context(ctx: Context, inputs: tuple, output: Any) -> None:
+        """torch >= 2.0 style: a subclass that defines this has `forward(*args)` without ctx; apply then calls
+        setup_context(ctx, args, output) to save what backward needs."""
+        raise NotImplementedError("setup_context is not implemented.")
+
     @classmethod
     def apply(cls, *args: Any) -> Any:
         Tensor = _TENSOR[0] or _load_tensor()
@@ -159,8 +165,13 @@ class Function:
         if cls.array_function:
             out = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args])
         else:
+            inputs = tuple(a.detach() if isinstance(a, Tensor) else a for a in args)
             with grad_mode.no_grad():
-                out = cls.forward(ctx, *[a.detach() if isinstance(a, Tensor) else a for a in args])
+                if cls.setup_context is Function.setup_context:
+                    out = cls.forward(ctx, *inputs)
+                else:
+                    out = cls.forward(*inputs)
+                    cls.setup_context(ctx, inputs, out)
         multi = isinstance(out, tuple)
         outs = out if multi else (out,)
         if recording._anomaly[0]:  # NaN/Inf in the outputs raises here, naming the op and the culprit input
