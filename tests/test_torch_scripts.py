@@ -1,0 +1,665 @@
+"""Acceptance: whole PyTorch scripts run unchanged with `torch` bound to tinygrad_cnn.
+
+Each script below is ordinary PyTorch source (only `torch`, `torch.nn`, `torch.nn.functional`, `torch.optim`,
+`torch.utils.data`, plus numpy/math/argparse/tempfile). `run()` executes the same text twice: once as written
+(real torch) and once with `sys.modules['torch']`, `sys.modules['torch.nn']`, ... pointing at tinygrad_cnn (set
+with monkeypatch, so they are restored afterwards). The results the scripts leave in their globals are compared:
+numerically (float64) where both runs can see the same numbers, by behaviour (shapes, dtypes, loss going down)
+where randomness cannot be shared (dropout masks, shuffling, random_split).
+
+The only non-torch name a script uses is `sync_weights(model)`: in the torch run it records the freshly initialised
+state_dict, in the tinygrad_cnn run it loads that record, so both runs start from the same weights.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+
+torch = pytest.importorskip("torch")
+
+_ALIASES = {"torch": tg, "torch.nn": tg.nn, "torch.nn.functional": tg.nn.functional, "torch.nn.init": tg.nn.init,
+            "torch.nn.utils": tg.nn.utils, "torch.optim": tg.optim, "torch.optim.lr_scheduler": tg.optim.lr_scheduler,
+            "torch.utils": tg.utils, "torch.utils.data": tg.utils.data, "torch.autograd": tg.autograd}
+
+
+class _WeightSync:
+    """`sync_weights(model)`: the torch run records each model's initial state_dict, the tg run loads it."""
+
+    def __init__(self) -> None:
+        self.states: list[dict[str, np.ndarray]] = []
+        self.used = 0
+
+    def torch_hook(self, model: Any) -> Any:
+        self.states.append({k: v.detach().numpy().copy() for k, v in model.state_dict().items()})
+        return model
+
+    def tg_hook(self, model: Any) -> Any:
+        state = self.states[self.used]
+        self.used += 1
+        tg.load_torch_state_dict(model, state)
+        return model
+
+
+def run(src: str, monkeypatch: pytest.MonkeyPatch, name: str) -> tuple[dict, dict]:
+    """Execute src with real torch, then with tinygrad_cnn as `torch`; return both global namespaces."""
+    sync = _WeightSync()
+    results = []
+    for lib, hook in ((torch, sync.torch_hook), (tg, sync.tg_hook)):
+        ns: dict[str, Any] = {"__name__": f"torch_script_{name}", "sync_weights": hook}
+        old_dtype, old_threads = lib.get_default_dtype(), torch.get_num_threads()
+        torch.set_num_threads(1)  # small shapes on shared cores: torch's thread pool would only add contention
+        with monkeypatch.context() as mp:
+            if lib is tg:
+                for mod_name, mod in _ALIASES.items():
+                    mp.setitem(sys.modules, mod_name, mod)
+            try:
+                exec(compile(src, f"<{name} script, torch={lib.__name__}>", "exec"), ns)
+            finally:
+                lib.set_default_dtype(old_dtype)
+                torch.set_num_threads(old_threads)
+        results.append(ns)
+    assert sync.used == len(sync.states), "the tinygrad_cnn run created a different number of models"
+    return results[0], results[1]
+
+
+def as_np(x: Any) -> Any:
+    """Tensors of either library (and nested lists/tuples/dicts of them) as numpy arrays."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(as_np(v) for v in x)
+    if isinstance(x, dict):
+        return {k: as_np(v) for k, v in x.items()}
+    if isinstance(x, tg.Tensor):
+        return np.asarray(x.detach().numpy())
+    if isinstance(x, torch.Tensor):
+        return x.detach().numpy()
+    return x
+
+
+def assert_close(ours: Any, theirs: Any, rtol: float = 1e-9, atol: float = 1e-11, where: str = "") -> None:
+    """Equal structure, shapes and dtypes; numbers close (exact for integers and bools)."""
+    a, b = as_np(ours), as_np(theirs)
+    if isinstance(b, dict):
+        assert list(a) == list(b), f"{where}: keys {list(a)} vs torch {list(b)}"
+        for k in b:
+            assert_close(a[k], b[k], rtol, atol, f"{where}[{k!r}]")
+    elif isinstance(b, (list, tuple)):
+        assert len(a) == len(b), f"{where}: length {len(a)} vs torch {len(b)}"
+        for i, (u, v) in enumerate(zip(a, b)):
+            assert_close(u, v, rtol, atol, f"{where}[{i}]")
+    elif isinstance(b, np.ndarray):
+        assert isinstance(a, np.ndarray), f"{where}: {type(a).__name__} vs torch tensor"
+        assert a.shape == b.shape, f"{where}: shape {a.shape} vs torch {b.shape}"
+        assert a.dtype == b.dtype, f"{where}: dtype {a.dtype} vs torch {b.dtype}"
+        if b.dtype.kind in "biu":
+            np.testing.assert_array_equal(a, b, err_msg=where)
+        else:
+            np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=where)
+    elif isinstance(b, float):
+        assert isinstance(a, float), f"{where}: {type(a).__name__} vs torch float"
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=where)
+    else:
+        assert type(a) is type(b) and a == b, f"{where}: {a!r} vs torch {b!r}"
+
+
+# --- 1. pytorch/examples mnist/main.py, on synthetic digits -------------------------------------------------------
+MNIST_EXAMPLE = r'''
+import argparse
+import os
+import tempfile
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+from torch.optim.lr_scheduler import StepLR
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super(Net, self).__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.dropout1 = nn.Dropout(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc1 = nn.Linear(9216, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        x = F.relu(x)
+        x = self.conv2(x)
+        x = F.relu(x)
+        x = F.max_pool2d(x, 2)
+        x = self.dropout1(x)
+        x = torch.flatten(x, 1)
+        x = self.fc1(x)
+        x = F.relu(x)
+        x = self.dropout2(x)
+        x = self.fc2(x)
+        output = F.log_softmax(x, dim=1)
+        return output
+
+
+def train(args, model, device, train_loader, optimizer, epoch):
+    model.train()
+    for batch_idx, (data, target) in enumerate(train_loader):
+        data, target = data.to(device), target.to(device)
+        optimizer.zero_grad()
+        output = model(data)
+        loss = F.nll_loss(output, target)
+        loss.backward()
+        optimizer.step()
+        train_losses.append(loss.item())
+        if batch_idx % args.log_interval == 0:
+            print('Train Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}'.format(
+                epoch, batch_idx * len(data), len(train_loader.dataset),
+                100. * batch_idx / len(train_loader), loss.item()))
+            if args.dry_run:
+                break
+
+
+def test(model, device, test_loader):
+    model.eval()
+    test_loss = 0
+    correct = 0
+    with torch.no_grad():
+        for data, target in test_loader:
+            data, target = data.to(device), target.to(device)
+            output = model(data)
+            test_loss += F.nll_loss(output, target, reduction='sum').item()  # sum up batch loss
+            pred = output.argmax(dim=1, keepdim=True)  # get the index of the max log-probability
+            correct += pred.eq(target.view_as(pred)).sum().item()
+
+    test_loss /= len(test_loader.dataset)
+
+    print('\nTest set: Average loss: {:.4f}, Accuracy: {}/{} ({:.0f}%)\n'.format(
+        test_loss, correct, len(test_loader.dataset),
+        100. * correct / len(test_loader.dataset)))
+    return test_loss, correct
+
+
+def synthetic_digits(n, rng, prototypes):
+    """MNIST-shaped stand-in: each class is a fixed random image, each sample that image plus noise."""
+    labels = rng.integers(0, 10, n)
+    images = prototypes[labels] + 0.3 * rng.standard_normal((n, 1, 28, 28)).astype(np.float32)
+    return TensorDataset(torch.from_numpy((images - 0.1307) / 0.3081), torch.from_numpy(labels))
+
+
+parser = argparse.ArgumentParser(description='PyTorch MNIST Example')
+parser.add_argument('--batch-size', type=int, default=64, metavar='N')
+parser.add_argument('--test-batch-size', type=int, default=1000, metavar='N')
+parser.add_argument('--epochs', type=int, default=14, metavar='N')
+parser.add_argument('--lr', type=float, default=1.0, metavar='LR')
+parser.add_argument('--gamma', type=float, default=0.7, metavar='M')
+parser.add_argument('--no-cuda', action='store_true', default=False)
+parser.add_argument('--no-mps', action='store_true', default=False)
+parser.add_argument('--dry-run', action='store_true', default=False)
+parser.add_argument('--seed', type=int, default=1, metavar='S')
+parser.add_argument('--log-interval', type=int, default=10, metavar='N')
+parser.add_argument('--save-model', action='store_true', default=False)
+args = parser.parse_args(['--batch-size', '16', '--test-batch-size', '48', '--epochs', '2', '--save-model'])
+use_cuda = not args.no_cuda and torch.cuda.is_available()
+use_mps = not args.no_mps and torch.backends.mps.is_available()
+
+torch.manual_seed(args.seed)
+
+if use_cuda:
+    device = torch.device("cuda")
+elif use_mps:
+    device = torch.device("mps")
+else:
+    device = torch.device("cpu")
+
+train_kwargs = {'batch_size': args.batch_size}
+test_kwargs = {'batch_size': args.test_batch_size}
+# the example adds these only on CUDA; here they run on the CPU so that both libraries meet them
+cuda_kwargs = {'num_workers': 0, 'pin_memory': True, 'shuffle': True}
+train_kwargs.update(cuda_kwargs)
+test_kwargs.update({'num_workers': 1, 'pin_memory': True})
+
+rng = np.random.default_rng(0)
+prototypes = (rng.random((10, 1, 28, 28)) < 0.2).astype(np.float32)  # sparse 'strokes'
+dataset1 = synthetic_digits(96, rng, prototypes)
+dataset2 = synthetic_digits(48, rng, prototypes)
+train_loader = torch.utils.data.DataLoader(dataset1, **train_kwargs)
+test_loader = torch.utils.data.DataLoader(dataset2, **test_kwargs)
+
+model = sync_weights(Net().to(device))
+optimizer = optim.Adadelta(model.parameters(), lr=args.lr)
+
+train_losses = []
+initial = test(model, device, test_loader)
+scheduler = StepLR(optimizer, step_size=1, gamma=args.gamma)
+lrs = []
+for epoch in range(1, args.epochs + 1):
+    train(args, model, device, train_loader, optimizer, epoch)
+    final = test(model, device, test_loader)
+    scheduler.step()
+    lrs.append(scheduler.get_last_lr()[0])
+
+if args.save_model:
+    path = os.path.join(tempfile.mkdtemp(), "mnist_cnn.pt")
+    torch.save(model.state_dict(), path)
+    reloaded = Net()
+    reloaded.load_state_dict(torch.load(path, weights_only=True))
+    reloaded.eval()
+    with torch.no_grad():
+        x, _ = next(iter(test_loader))
+        same_after_reload = torch.equal(reloaded(x), model(x))
+    state_shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+'''
+
+
+def test_mnist_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytorch/examples MNIST: same initial test loss/accuracy (eval mode, same weights); with dropout and
+    shuffling the runs then differ, so both must learn (test loss down, accuracy up) and reload identically."""
+    theirs, ours = run(MNIST_EXAMPLE, monkeypatch, "mnist")
+    assert_close(ours["initial"], theirs["initial"], rtol=1e-5, where="initial test (loss, correct)")
+    assert_close(ours["lrs"], theirs["lrs"], where="StepLR learning rates")
+    for ns in (ours, theirs):
+        assert len(ns["train_losses"]) == 2 * 6
+        assert ns["final"][0] < 0.7 * ns["initial"][0]
+        assert ns["final"][1] >= 24  # of 48: learnt, not guessing (about 5 by chance)
+        assert ns["same_after_reload"] is True
+    assert ours["state_shapes"] == theirs["state_shapes"]
+
+
+# --- 2. custom autograd Functions: the "Learning PyTorch with examples" tutorial and the autograd docs ------------
+AUTOGRAD_FUNCTIONS = r'''
+import math
+
+import torch
+from torch.autograd import Function
+
+
+class LegendrePolynomial3(torch.autograd.Function):
+    """
+    We can implement our own custom autograd Functions by subclassing
+    torch.autograd.Function and implementing the forward and backward passes
+    which operate on Tensors.
+    """
+
+    @staticmethod
+    def forward(ctx, input):
+        ctx.save_for_backward(input)
+        return 0.5 * (5 * input ** 3 - 3 * input)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, = ctx.saved_tensors
+        return grad_output * 1.5 * (5 * input ** 2 - 1)
+
+
+dtype = torch.double
+device = torch.device("cpu")
+
+x = torch.linspace(-math.pi, math.pi, 2000, device=device, dtype=dtype)
+y = torch.sin(x)
+
+a = torch.full((), 0.0, device=device, dtype=dtype, requires_grad=True)
+b = torch.full((), -1.0, device=device, dtype=dtype, requires_grad=True)
+c = torch.full((), 0.0, device=device, dtype=dtype, requires_grad=True)
+d = torch.full((), 0.3, device=device, dtype=dtype, requires_grad=True)
+
+learning_rate = 5e-6
+legendre_losses = []
+for t in range(400):
+    P3 = LegendrePolynomial3.apply
+    y_pred = a + b * P3(c + d * x)
+    loss = (y_pred - y).pow(2).sum()
+    if t % 100 == 99:
+        print(t, loss.item())
+        legendre_losses.append(loss.item())
+    loss.backward()
+    with torch.no_grad():
+        a -= learning_rate * a.grad
+        b -= learning_rate * b.grad
+        c -= learning_rate * c.grad
+        d -= learning_rate * d.grad
+        a.grad = None
+        b.grad = None
+        c.grad = None
+        d.grad = None
+print(f'Result: y = {a.item()} + {b.item()} * P3({c.item()} + {d.item()} x)')
+legendre_coefficients = [a.item(), b.item(), c.item(), d.item()]
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, i):
+        result = i.exp()
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        result, = ctx.saved_tensors
+        return grad_output * result
+
+
+class LinearFunction(Function):
+    @staticmethod
+    def forward(ctx, input, weight, bias=None):
+        ctx.save_for_backward(input, weight, bias)
+        output = input.mm(weight.t())
+        if bias is not None:
+            output += bias.unsqueeze(0).expand_as(output)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, weight, bias = ctx.saved_tensors
+        grad_input = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_input = grad_output.mm(weight)
+        if ctx.needs_input_grad[1]:
+            grad_weight = grad_output.t().mm(input)
+        if bias is not None and ctx.needs_input_grad[2]:
+            grad_bias = grad_output.sum(0)
+        return grad_input, grad_weight, grad_bias
+
+
+class MulConstant(Function):
+    @staticmethod
+    def forward(tensor, constant):  # the torch >= 2.0 style: forward without ctx, then setup_context
+        return tensor * constant
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        tensor, constant = inputs
+        ctx.constant = constant
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * ctx.constant, None
+
+
+class Linear(torch.nn.Module):
+    def __init__(self, input_features, output_features, bias=True):
+        super().__init__()
+        self.input_features = input_features
+        self.output_features = output_features
+        self.weight = torch.nn.Parameter(torch.empty(output_features, input_features))
+        if bias:
+            self.bias = torch.nn.Parameter(torch.empty(output_features))
+        else:
+            self.register_parameter('bias', None)
+        self.weight.data.uniform_(-0.1, 0.1)
+        if self.bias is not None:
+            self.bias.data.uniform_(-0.1, 0.1)
+
+    def forward(self, input):
+        return LinearFunction.apply(input, self.weight, self.bias)
+
+    def extra_repr(self):
+        return 'input_features={}, output_features={}, bias={}'.format(
+            self.input_features, self.output_features, self.bias is not None
+        )
+
+
+from torch.autograd import gradcheck
+
+linear = LinearFunction.apply
+rng = __import__("numpy").random.default_rng(0)
+input = (torch.tensor(rng.standard_normal((20, 20)), dtype=torch.double, requires_grad=True),
+         torch.tensor(rng.standard_normal((30, 20)), dtype=torch.double, requires_grad=True))
+linear_gradcheck = gradcheck(linear, input, eps=1e-6, atol=1e-4)
+exp_gradcheck = gradcheck(Exp.apply, (torch.randn(3, 4, dtype=torch.double, requires_grad=True),))
+
+z = torch.tensor(rng.standard_normal((4, 3)), dtype=torch.double, requires_grad=True)
+out = MulConstant.apply(Exp.apply(z), 2.5).sum()
+out.backward()
+mul_exp_grad = z.grad.clone()
+z_grad = z.grad
+
+layer = sync_weights(Linear(3, 2).double())
+layer_repr = repr(layer)
+layer_out = layer(z)
+layer_out.pow(2).mean().backward()
+layer_grads = [p.grad for p in layer.parameters()]
+z_grad_in_place = z.grad is z_grad  # the second backward added into the same .grad tensor
+z_total_grad = z.grad
+grad_fn_name = layer_out.grad_fn.name()
+'''
+
+
+def test_autograd_functions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Custom Functions (ctx style and setup_context style), gradcheck of them, and a Module calling one."""
+    theirs, ours = run(AUTOGRAD_FUNCTIONS, monkeypatch, "autograd")
+    for key in ("legendre_losses", "legendre_coefficients", "mul_exp_grad", "layer_out", "layer_grads",
+                "z_total_grad", "z_grad_in_place"):
+        assert_close(ours[key], theirs[key], where=key)
+    assert ours["linear_gradcheck"] is ours["exp_gradcheck"] is True
+    assert ours["layer_repr"] == theirs["layer_repr"] == "Linear(input_features=3, output_features=2, bias=True)"
+    assert ours["grad_fn_name"] == theirs["grad_fn_name"] == "LinearFunctionBackward"
+
+
+# --- 3. "Learning PyTorch with examples": nn.Module, nn.Sequential and optim versions of the sin(x) fit ------------
+NN_MODULE_TUTORIAL = r'''
+import math
+
+import torch
+
+torch.set_default_dtype(torch.float64)
+
+
+class Polynomial3(torch.nn.Module):
+    def __init__(self):
+        """
+        In the constructor we instantiate four parameters and assign them as
+        member parameters.
+        """
+        super().__init__()
+        self.a = torch.nn.Parameter(torch.randn(()))
+        self.b = torch.nn.Parameter(torch.randn(()))
+        self.c = torch.nn.Parameter(torch.randn(()))
+        self.d = torch.nn.Parameter(torch.randn(()))
+
+    def forward(self, x):
+        return self.a + self.b * x + self.c * x ** 2 + self.d * x ** 3
+
+    def string(self):
+        return f'y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2 + {self.d.item()} x^3'
+
+
+# Create Tensors to hold input and outputs.
+x = torch.linspace(-math.pi, math.pi, 2000)
+y = torch.sin(x)
+
+model = sync_weights(Polynomial3())
+criterion = torch.nn.MSELoss(reduction='sum')
+optimizer = torch.optim.SGD(model.parameters(), lr=1e-6)
+poly_losses = []
+for t in range(300):
+    y_pred = model(x)
+    loss = criterion(y_pred, y)
+    if t % 100 == 99:
+        print(t, loss.item())
+    poly_losses.append(loss.item())
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+poly_result = model.string()
+poly_names = [name for name, _ in model.named_parameters()]
+
+# nn.Sequential version: the polynomial as a linear layer over (x, x^2, x^3)
+p = torch.tensor([1, 2, 3])
+xx = x.unsqueeze(-1).pow(p)
+model = sync_weights(torch.nn.Sequential(
+    torch.nn.Linear(3, 1),
+    torch.nn.Flatten(0, 1)
+))
+loss_fn = torch.nn.MSELoss(reduction='sum')
+learning_rate = 1e-6
+for t in range(300):
+    y_pred = model(xx)
+    loss = loss_fn(y_pred, y)
+    model.zero_grad()
+    loss.backward()
+    with torch.no_grad():
+        for param in model.parameters():
+            param -= learning_rate * param.grad
+linear_layer = model[0]
+seq_result = (f'Result: y = {linear_layer.bias.item()} + {linear_layer.weight[:, 0].item()} x + '
+              f'{linear_layer.weight[:, 1].item()} x^2 + {linear_layer.weight[:, 2].item()} x^3')
+seq_loss = loss.item()
+seq_repr = repr(model)
+xx_is_double = xx.dtype == torch.float64 and xx.shape == (2000, 3)
+
+# optim version with RMSprop
+model = sync_weights(torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0, 1)))
+optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-3)
+for t in range(300):
+    y_pred = model(xx)
+    loss = loss_fn(y_pred, y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+rmsprop_state = model.state_dict()
+rmsprop_optimizer_state = optimizer.state_dict()['state'][0]
+'''
+
+
+def test_nn_module_tutorial(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Polynomial3 (Parameters, `model.string()`), the Sequential fit with a manual update, RMSprop: same numbers."""
+    theirs, ours = run(NN_MODULE_TUTORIAL, monkeypatch, "nn_module")
+    for key in ("poly_losses", "poly_names", "seq_loss", "seq_repr", "xx_is_double", "rmsprop_state",
+                "rmsprop_optimizer_state"):
+        assert_close(ours[key], theirs[key], where=key)
+
+    def numbers(text: str) -> list[float]:
+        import re
+        return [float(v) for v in re.findall(r"-?\d+\.\d+(?:e-?\d+)?", text)]
+    for key in ("poly_result", "seq_result"):
+        np.testing.assert_allclose(numbers(ours[key]), numbers(theirs[key]), rtol=1e-9, err_msg=key)
+
+
+# --- 4. a classifier training loop: param groups, schedulers, clip_grad_norm_, best-model tracking --------------
+TRAINING_LOOP = r'''
+import copy
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Subset, TensorDataset
+
+torch.set_default_dtype(torch.float64)
+torch.manual_seed(0)
+
+
+class MLP(nn.Module):
+    def __init__(self, in_features, hidden, num_classes, p_drop=0.0):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Linear(in_features, hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(hidden, hidden),
+            nn.LayerNorm(hidden),
+            nn.GELU(),
+        )
+        self.head = nn.Linear(hidden, num_classes)
+        self.apply(self._init_weights)
+
+    @staticmethod
+    def _init_weights(m):
+        if isinstance(m, nn.Linear):
+            nn.init.kaiming_normal_(m.weight, mode='fan_in', nonlinearity='relu')
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+rng = np.random.default_rng(1)
+centers = rng.standard_normal((4, 8)) * 2
+labels = rng.integers(0, 4, 200)
+features = centers[labels] + rng.standard_normal((200, 8))
+dataset = TensorDataset(torch.from_numpy(features), torch.from_numpy(labels))
+train_set = Subset(dataset, range(0, 160))
+val_set = Subset(dataset, range(160, 200))
+train_loader = DataLoader(train_set, batch_size=32, shuffle=False, drop_last=True)
+val_loader = DataLoader(val_set, batch_size=64)
+
+model = sync_weights(MLP(8, 32, 4))
+optimizer = torch.optim.SGD([
+    {'params': model.body.parameters()},
+    {'params': model.head.parameters(), 'lr': 0.05, 'weight_decay': 0.0},
+], lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
+epochs = 6
+scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[0.2, 0.1], epochs=epochs,
+                                                steps_per_epoch=len(train_loader))
+plateau = None
+criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
+
+history = {'loss': [], 'grad_norm': [], 'lr': [], 'val_loss': [], 'val_acc': []}
+best_acc, best_state = -1.0, None
+for epoch in range(epochs):
+    model.train()
+    running_loss = 0.0
+    for step, (inputs, targets) in enumerate(train_loader):
+        optimizer.zero_grad(set_to_none=True)
+        logits = model(inputs)
+        loss = criterion(logits, targets)
+        loss.backward()
+        total_norm = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+        optimizer.step()
+        scheduler.step()
+        running_loss += loss.item() * inputs.size(0)
+        history['grad_norm'].append(float(total_norm))
+        history['lr'].append(optimizer.param_groups[0]['lr'])
+    history['loss'].append(running_loss / (len(train_loader) * train_loader.batch_size))
+
+    model.eval()
+    val_loss, correct = 0.0, 0
+    with torch.no_grad():
+        for inputs, targets in val_loader:
+            logits = model(inputs)
+            val_loss += F.cross_entropy(logits, targets, reduction='sum').item()
+            _, predicted = torch.max(logits, 1)
+            correct += (predicted == targets).sum().item()
+    acc = correct / len(val_loader.dataset)
+    history['val_loss'].append(val_loss / len(val_loader.dataset))
+    history['val_acc'].append(acc)
+    if acc > best_acc:
+        best_acc, best_state = acc, copy.deepcopy(model.state_dict())
+
+last_lrs = scheduler.get_last_lr()
+final_state = model.state_dict()
+model.load_state_dict(best_state)
+best_weight_restored = torch.equal(model.head.weight, best_state['head.weight'])
+
+# a second phase with Adam, ReduceLROnPlateau and clip_grad_value_
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-2, betas=(0.9, 0.99), weight_decay=1e-4)
+plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode='min', factor=0.5, patience=0)
+plateau_lrs = []
+for epoch in range(3):
+    model.train()
+    for inputs, targets in train_loader:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(inputs), targets)
+        loss.backward()
+        nn.utils.clip_grad_value_(model.parameters(), clip_value=0.5)
+        optimizer.step()
+    plateau.step(1.0)  # a flat metric: the rate halves after every epoch without improvement
+    plateau_lrs.append(optimizer.param_groups[0]['lr'])
+adam_state = model.state_dict()
+adam_step = optimizer.state_dict()['state'][0]['step']
+'''
+
+
+def test_training_loop_with_schedulers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No randomness after the synced init (no dropout, no shuffling), so every number must agree."""
+    theirs, ours = run(TRAINING_LOOP, monkeypatch, "training_loop")
+    for key in ("history", "last_lrs", "best_acc", "final_state", "best_weight_restored", "plateau_lrs",
+                "adam_state", "adam_step"):
+        assert_close(ours[key], theirs[key], rtol=1e-8, atol=1e-10, where=key)
+    assert theirs["history"]["loss"][-1] < 0.5 * theirs["history"]["loss"][0]
