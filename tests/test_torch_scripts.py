@@ -663,3 +663,111 @@ def test_training_loop_with_schedulers(monkeypatch: pytest.MonkeyPatch) -> None:
                 "adam_state", "adam_step"):
         assert_close(ours[key], theirs[key], rtol=1e-8, atol=1e-10, where=key)
     assert theirs["history"]["loss"][-1] < 0.5 * theirs["history"]["loss"][0]
+
+
+# --- 5. checkpoints: save model + optimizer + scheduler, resume, compare with the uninterrupted run ------------
+CHECKPOINT_RESUME = r'''
+import os
+import tempfile
+
+import numpy as np
+import torch
+from torch import nn, optim
+
+torch.set_default_dtype(torch.float64)
+
+
+class ConvRegressor(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, kernel_size=3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+        self.pool = nn.AvgPool2d(2)
+        self.fc = nn.Linear(4 * 4 * 4, 1)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.bn(self.conv(x))))
+        return self.fc(x.view(x.size(0), -1)).squeeze(1)
+
+
+rng = np.random.default_rng(2)
+X = torch.from_numpy(rng.standard_normal((24, 2, 8, 8)))
+Y = X.mean(dim=(1, 2, 3)) * 3 + 0.1 * torch.from_numpy(rng.standard_normal(24))
+
+
+def train_epochs(model, optimizer, scheduler, epochs):
+    losses = []
+    for epoch in range(epochs):
+        model.train()
+        for i in range(0, len(X), 8):
+            optimizer.zero_grad()
+            loss = nn.functional.mse_loss(model(X[i:i + 8]), Y[i:i + 8])
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        scheduler.step()
+    return losses
+
+
+def make(state=None):
+    model = ConvRegressor()
+    optimizer = optim.AdamW(model.parameters(), lr=0.01, weight_decay=0.01, amsgrad=True)
+    scheduler = optim.lr_scheduler.MultiStepLR(optimizer, milestones=[2, 4], gamma=0.5)
+    return model, optimizer, scheduler
+
+
+model, optimizer, scheduler = make()
+sync_weights(model)
+first_losses = train_epochs(model, optimizer, scheduler, 3)
+
+path = os.path.join(tempfile.mkdtemp(), "checkpoint.pt")
+torch.save({
+    'epoch': 3,
+    'model_state_dict': model.state_dict(),
+    'optimizer_state_dict': optimizer.state_dict(),
+    'scheduler_state_dict': scheduler.state_dict(),
+    'loss': first_losses[-1],
+}, path)
+
+straight_losses = train_epochs(model, optimizer, scheduler, 3)
+straight_state = model.state_dict()
+
+model2, optimizer2, scheduler2 = make()
+checkpoint = torch.load(path, weights_only=True)
+model2.load_state_dict(checkpoint['model_state_dict'])
+optimizer2.load_state_dict(checkpoint['optimizer_state_dict'])
+scheduler2.load_state_dict(checkpoint['scheduler_state_dict'])
+start_epoch = checkpoint['epoch']
+saved_loss = checkpoint['loss']
+resumed_losses = train_epochs(model2, optimizer2, scheduler2, 3)
+resumed_state = model2.state_dict()
+
+model2.eval()
+with torch.no_grad():
+    eval_out = model2(X)
+
+state_keys = list(checkpoint['model_state_dict'].keys())
+optimizer_group = {k: v for k, v in checkpoint['optimizer_state_dict']['param_groups'][0].items() if k != 'params'}
+num_batches_tracked = resumed_state['bn.num_batches_tracked']
+
+# a partial load: strict=False reports what did not match
+result = ConvRegressor().load_state_dict({k: v for k, v in straight_state.items() if not k.startswith('fc.')},
+                                         strict=False)
+missing, unexpected = list(result.missing_keys), list(result.unexpected_keys)
+try:
+    ConvRegressor().load_state_dict({'conv.weight': torch.zeros(4, 2, 5, 5)}, strict=False)
+    shape_error = None
+except RuntimeError as e:
+    shape_error = 'size mismatch for conv.weight' in str(e)
+'''
+
+
+def test_checkpoint_resume(monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch.save/torch.load of a full checkpoint dict; resuming reproduces the uninterrupted run exactly."""
+    theirs, ours = run(CHECKPOINT_RESUME, monkeypatch, "checkpoint")
+    for ns in (ours, theirs):
+        assert ns["resumed_losses"] == ns["straight_losses"]
+        assert_close(ns["resumed_state"], ns["straight_state"], rtol=0, atol=0, where="resumed vs straight")
+    for key in ("first_losses", "straight_losses", "straight_state", "eval_out", "state_keys", "optimizer_group",
+                "num_batches_tracked", "start_epoch", "saved_loss", "missing", "unexpected", "shape_error"):
+        assert_close(ours[key], theirs[key], rtol=1e-8, atol=1e-10, where=key)
