@@ -115,3 +115,63 @@ def test_iteration_and_len():
     assert x.grad.tolist() == [[2.0, 2.0], [1.0, 1.0]]
     with pytest.raises(TypeError):
         len(tg.tensor(1.0))
+
+
+def test_scatter_scatter_add_index_add_values_and_gradients():
+    x = normal((3, 5), 0)
+    src = normal((2, 3), 1)  # index's shape: torch's scatter backward breaks for a larger src
+    idx = np.array([[0, 4, 2], [1, 1, 3]])  # duplicates in row 1: scatter_add must add them up
+    check_parity(lambda m, a, s, i: a.scatter(1, i, s), [x, src, idx])
+    check_parity(lambda m, a, s, i: m.scatter_add(a, 1, i, s), [x, src, idx])
+    check_parity(lambda m, a, s, i: a.scatter_add(0, i[:, :2] % 2, s[:, :2]) * a, [x, src, idx])
+    check_parity(lambda m, a, i: a.scatter(1, i, 2.5), [x, idx])
+    check_parity(lambda m, a, s: a.index_add(0, m.tensor([2, 0, 2]), s.repeat(2, 2)[:3, :5], alpha=2), [x, src])
+    check_parity(lambda m, a, s: m.index_add(a, 1, m.tensor([4, 4]), s.repeat(2, 1)[:3, :2]), [x, src])
+
+
+def test_in_place_scatters_and_masked_fill_like_torch():
+    labels = np.array([2, 0, 1, 2])
+    for m in (tg, torch):
+        one_hot = m.zeros(4, 3).scatter_(1, m.tensor(labels).unsqueeze(1), 1.0)
+        assert one_hot.tolist() == np.eye(3)[labels].tolist()
+    def run(m, a, s):
+        y = a * 1  # a non-leaf, so in-place changes are recorded
+        y.masked_fill_(y > 0, 0.5)
+        y.scatter_(0, m.tensor([[1, 0, 2, 0]]), s[:1])
+        y.scatter_add_(1, m.tensor([[0, 0], [3, 3], [1, 2]]), s[:, :2])
+        y.index_add_(0, m.tensor([1]), s[2:] * 2, alpha=-1.0)
+        return y
+    check_parity(run, [normal((3, 4), 2), normal((3, 4), 3)])
+
+
+def test_scatter_errors_like_torch():
+    for m in (tg, torch):
+        x = m.zeros(2, 3)
+        with pytest.raises(RuntimeError, match="index 3 is out of bounds for dimension 1 with size 3"):
+            x.scatter(1, m.tensor([[3]]), 1.0)
+        with pytest.raises(RuntimeError, match="index -1 is out of bounds"):
+            x.scatter(1, m.tensor([[-1]]), 1.0)
+        with pytest.raises(RuntimeError, match="Expected self.dtype to be equal to src.dtype"):
+            x.scatter(1, m.tensor([[0]]), m.ones(1, 1, dtype=m.float64))
+        with pytest.raises(RuntimeError, match="must have the same scalar type"):
+            x.index_add_(0, m.tensor([0]), m.ones(1, 3, dtype=m.float64))
+
+
+@given(shape=shapes(min_dims=1, max_dims=3, min_side=0, max_side=4), seed=seeds)
+def test_masked_select_nonzero_tril_triu(shape, seed):
+    x = normal(shape, seed)
+    mask = x > 0.3
+    check_parity(lambda m, a, k: m.masked_select(a, k), [x, mask])
+    check_parity(lambda m, a, k: a.masked_select(k[..., :1] if k.shape[-1] else k), [x, mask])  # broadcast mask
+    for as_tuple in (False, True):
+        ours, theirs = tg.nonzero(tg.tensor(mask), as_tuple=as_tuple), torch.nonzero(torch.tensor(mask),
+                                                                                       as_tuple=as_tuple)
+        for o, t in zip(ours if as_tuple else [ours], theirs if as_tuple else [theirs]):
+            assert o.dtype == tg.int64 and o.shape == tuple(t.shape) and np.array_equal(o.numpy(), t.numpy())
+    if len(shape) >= 2:
+        for k in (-1, 0, 2):
+            check_parity(lambda m, a: m.tril(a, k), [x])
+            check_parity(lambda m, a: a.triu(diagonal=k), [x])
+    ours, theirs = [m.tensor([[1.0, 2.0], [3.0, 4.0]]).masked_fill(m.tril(m.ones(2, 2)) == 0, float("-inf"))
+                    .softmax(-1) for m in (tg, torch)]  # a causal attention mask
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)

@@ -177,3 +177,81 @@ def test_reductions_keep_float32():
         x.grad = None
         y.sum().backward()
         assert x.grad.dtype == tg.float32
+
+
+@given(shape=shapes(min_dims=0, max_dims=3, min_side=0, max_side=4), seed=seeds, data=st.data())
+def test_cumsum_and_logsumexp(shape, seed, data):
+    nd = len(shape)
+    d = data.draw(st.integers(-max(nd, 1), max(nd, 1) - 1))
+    check_parity(lambda m, a: m.cumsum(a, d), [normal(shape, seed)])
+    check_parity(lambda m, a: a.cumsum(dim=d) * a, [normal(shape, seed)])
+    keepdim = data.draw(st.booleans())
+    check_parity(lambda m, a: m.logsumexp(a * 30, d, keepdim=keepdim), [normal(shape, seed)])
+
+
+def test_cumsum_dtypes_and_logsumexp_of_infinities_like_torch():
+    for m in (tg, torch):
+        assert m.cumsum(m.tensor([True, False, True]), 0).dtype == m.int64
+        assert m.tensor([1, 2], dtype=m.int32).cumsum(0).tolist() == [1, 3]
+        assert m.tensor([1.0, 2.0]).cumsum(0, dtype=m.float64).dtype == m.float64
+        assert m.ones(2, dtype=m.float32).cumsum(0).dtype == m.float32
+        x = m.tensor([[-float("inf"), -float("inf")], [float("inf"), 0.0], [1000.0, 1000.0]])
+        out = m.logsumexp(x, 1)
+        assert out[0].item() == -float("inf") and out[1].item() == float("inf")
+        assert abs(out[2].item() - (1000 + np.log(2))) < 1e-3
+
+
+@given(shape=shapes(min_dims=0, max_dims=3, min_side=0, max_side=5), seed=seeds, data=st.data())
+def test_sort_argsort_topk_with_ties_route_gradients_like_torch(shape, seed, data):
+    nd = len(shape)
+    d = data.draw(st.integers(-max(nd, 1), max(nd, 1) - 1))
+    descending = data.draw(st.booleans())
+    x = with_ties(shape, seed)  # ties: torch's CPU sort keeps them in order, and so must we
+    check_parity(lambda m, a: m.sort(a, d, descending=descending), [x])
+    check_parity(lambda m, a: a.sort(dim=d, descending=descending, stable=True).values, [x])
+    assert np.array_equal(tg.tensor(x).argsort(d, descending).numpy(), torch.tensor(x).argsort(d, descending).numpy())
+    size = shape[d] if nd else 1
+    k = data.draw(st.integers(0, size))
+    largest = data.draw(st.booleans())
+    check_parity(lambda m, a: m.topk(a, k, d, largest=largest), [normal(shape, seed)])
+    # among ties torch's topk picks indices in no documented order: the values must agree, and our indices must
+    # be distinct positions holding those values
+    (vals, idx), tvals = tg.tensor(x).topk(k, d, largest), torch.tensor(x).topk(k, d, largest).values
+    assert idx.dtype == tg.int64 and np.array_equal(vals.numpy(), tvals.numpy())
+    if nd:
+        assert np.array_equal(np.take_along_axis(x, idx.numpy(), d), vals.numpy())
+        assert np.all(np.diff(np.sort(idx.numpy(), axis=d), axis=d) > 0)
+
+
+def test_topk_k_out_of_range_and_result_names():
+    for m in (tg, torch):
+        with pytest.raises(RuntimeError, match="selected index k out of range"):
+            m.ones(2, 3).topk(4)
+        res = m.tensor([[3.0, 1.0, 2.0]]).topk(2)
+        assert res.values.tolist() == [[3.0, 2.0]] and res.indices.tolist() == [[0, 2]]
+        res = m.sort(m.tensor([2, 1]), descending=True)
+        assert res.values.tolist() == [2, 1] and res.indices.tolist() == [0, 1]
+
+
+def test_unique_and_bincount_like_torch():
+    for values in ([2, 0, 1, 2, 2, 3], [[1.5, -1.0], [1.5, 0.0]], []):
+        a = np.array(values, dtype=np.int64 if values and isinstance(values[0], int) else np.float64)
+        for kw in ({}, {"return_counts": True}, {"return_inverse": True}, {"return_inverse": True,
+                                                                          "return_counts": True}):
+            ours, theirs = tg.unique(tg.tensor(a), **kw), torch.unique(torch.tensor(a), **kw)
+            ours, theirs = (ours, theirs) if isinstance(theirs, tuple) else ((ours,), (theirs,))
+            for o, t in zip(ours, theirs):
+                assert str(o.dtype).split(".")[1] == str(t.dtype).split(".")[1]
+                assert o.shape == tuple(t.shape) and np.array_equal(o.numpy(), t.numpy())
+    rows = np.array([[1, 2], [1, 2], [3, 4]])
+    assert tg.tensor(rows).unique(dim=0).tolist() == torch.tensor(rows).unique(dim=0).tolist()
+    labels = np.array([2, 0, 1, 2, 2, 3])
+    for kw in ({}, {"minlength": 7}):
+        assert tg.bincount(tg.tensor(labels), **kw).tolist() == torch.bincount(torch.tensor(labels), **kw).tolist()
+    w = np.linspace(0, 1, 6)
+    ours, theirs = tg.tensor(labels).bincount(tg.tensor(w)), torch.tensor(labels).bincount(torch.tensor(w))
+    assert ours.dtype == tg.float64 and np.allclose(ours.numpy(), theirs.numpy())
+    for m in (tg, torch):
+        for bad in (m.tensor([-1, 2]), m.tensor([[1]])):
+            with pytest.raises(RuntimeError, match="bincount only supports 1-d non-negative integral inputs"):
+                m.bincount(bad)

@@ -214,3 +214,38 @@ def test_split_errors():
 def test_only_some_split_outputs_used():
     check_parity(lambda m, a: a.split(2)[1] * 3, [normal((5, 2), 0)])
     check_parity(lambda m, a: a.chunk(3, 1)[0].exp(), [normal((2, 5), 0)])
+
+
+@given(shape=shapes(min_dims=1, max_dims=4, min_side=0, max_side=4), seed=seeds, data=st.data())
+def test_flip_roll_narrow_movedim_tile(shape, seed, data):
+    nd = len(shape)
+    x = normal(shape, seed)
+    dims = data.draw(st.lists(st.integers(-nd, nd - 1), max_size=nd, unique_by=lambda d: d % nd))
+    check_parity(lambda m, a: m.flip(a, dims), [x])
+    if dims:
+        check_parity(lambda m, a: a.flip(*dims), [x])
+        shifts = data.draw(st.lists(st.integers(-6, 6), min_size=len(dims), max_size=len(dims)))
+        check_parity(lambda m, a: m.roll(a, shifts, dims), [x])
+    shift = data.draw(st.integers(-7, 7))
+    check_parity(lambda m, a: a.roll(shift), [x])  # no dims: the flattened tensor is rolled
+    d = data.draw(st.integers(-nd, nd - 1))
+    start = data.draw(st.integers(0, shape[d]))
+    length = data.draw(st.integers(0, shape[d] - start))
+    check_parity(lambda m, a: a.narrow(d, start, length) * 2, [x])
+    src, dst = data.draw(st.integers(-nd, nd - 1)), data.draw(st.integers(-nd, nd - 1))
+    check_parity(lambda m, a: m.movedim(a, src, dst), [x])
+    reps = tuple(data.draw(st.lists(st.integers(1, 2), min_size=1, max_size=nd + 1)))
+    check_parity(lambda m, a: a.tile(reps), [x])
+
+
+def test_flip_roll_narrow_movedim_errors_like_torch():
+    for m in (tg, torch):
+        x = m.zeros(2, 3)
+        with pytest.raises(RuntimeError, match="shifts and dimensions must align"):
+            m.roll(x, (1, 2), 0)
+        with pytest.raises(RuntimeError, match="exceeds dimension size"):
+            x.narrow(1, 2, 2)
+        with pytest.raises(IndexError, match="Dimension out of range"):
+            m.flip(x, [2])
+        with pytest.raises(RuntimeError, match="movedim: Invalid source or destination dims"):
+            m.movedim(x, (0, 1), (1,))

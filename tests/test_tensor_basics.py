@@ -463,3 +463,13 @@ def test_docs_index_links_every_page():
     linked = set(re.findall(r"\]\(([\w-]+\.md)\)", (DOCS / "index.md").read_text()))
     pages = {p.name for p in DOCS.glob("*.md")} - {"index.md"}
     assert pages <= linked, f"docs pages missing from docs/index.md: {sorted(pages - linked)}"
+
+
+def test_type_as_and_isclose_like_torch():
+    for m in (tg, pytest.importorskip("torch")):
+        assert m.arange(3).type_as(m.ones(1, dtype=m.float64)).dtype == m.float64
+        assert m.ones(2).type_as(m.tensor([1])).dtype == m.int64
+        a = m.tensor([1.0, float("nan"), 1e-9, 100.0])
+        b = m.tensor([1.0 + 1e-7, float("nan"), 0.0, 100.01])
+        assert m.isclose(a, b).tolist() == [True, False, True, False]
+        assert a.isclose(b, equal_nan=True, rtol=1e-3).tolist() == [True, True, True, True]

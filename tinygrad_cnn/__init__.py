@@ -17,6 +17,7 @@ from .device import accelerator, backends, cuda, device
 from .dtypes import (DType, bool, double, float, float16, float32, float64, get_default_dtype, half, int, int8,
                      int16, int32, int64, long, set_default_dtype, short, uint8)
 from .functions import *  # noqa: F401,F403 - tg.exp, tg.sum, ... (each the Tensor method of that name)
+from .functions_index import *  # noqa: F401,F403 - tg.sort, tg.topk, tg.cumsum, tg.flip, tg.scatter, ...
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, load_torch_state_dict, save
 from .tensor import Size, Tensor

@@ -60,3 +60,23 @@ class IndexPut(Primitive):
         if ctx.needs_input_grad[2]:
             gv = unbroadcast(np.asarray(g[ctx.idx]), ctx.v_shape)
         return gx, None, gv
+
+
+class IndexAdd(Primitive):
+    """out = x with v added at x[idx], repeated positions adding up (scatter_add, index_add): x gets g unchanged,
+    v gets g[idx] (the gather that is the transpose of the scatter)."""
+
+    @staticmethod
+    def forward(ctx, x, idx, v):
+        ctx.idx = idx
+        ctx.v_shape = np.shape(v)
+        out = np.array(x, copy=True)
+        np.add.at(out, idx, v)  # unbuffered: duplicate positions accumulate
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from ._broadcast import unbroadcast
+
+        gv = unbroadcast(np.asarray(g[ctx.idx]), ctx.v_shape) if ctx.needs_input_grad[2] else None
+        return (g if ctx.needs_input_grad[0] else None), None, gv

@@ -93,3 +93,17 @@ class MaxDim(Primitive):
         grad = np.zeros(shape, dtype=g.dtype)
         np.put_along_axis(grad, idx, g if keepdim else np.expand_dims(g, dim), axis=dim)
         return grad, None, None, None
+
+
+class Cumsum(Primitive):
+    """x.cumsum(dim): out[..., i, ...] = sum of x[..., :i+1, ...]; the gradient is grad_out summed from the end."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return np.cumsum(x, axis=dim, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        d = ctx.dim
+        return np.flip(np.cumsum(np.flip(g, d), axis=d), d), None

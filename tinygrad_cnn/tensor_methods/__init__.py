@@ -2,12 +2,17 @@
 
   arithmetic.py  operators + - * / ** @ // %, add/sub/mul/div/pow/matmul, torch's type promotion (`_promote`)
   pointwise.py   exp log sqrt sin cos abs ..., clamp, maximum/minimum, relu/sigmoid/tanh, softmax, where
-  compare.py     == != < <= > >=, & | ^ ~, equal/allclose, isnan/isinf/isfinite, any/all (no gradient)
-  reduce.py      sum mean var std, max/min (values, indices), amax/amin, argmax/argmin, prod, norm
-  shape.py       reshape view flatten squeeze unsqueeze permute transpose expand repeat split chunk unbind
-  index.py       __getitem__/__setitem__, iteration, masked_fill, gather, index_select
-  inplace.py     add_ sub_ mul_ div_ pow_ clamp_ relu_ zero_ fill_ copy_ uniform_ normal_, += -= *= /=
-  conversion.py  to/type/float/double/long/..., cpu/cuda, clone, contiguous, new_tensor/new_zeros/...
+  compare.py     == != < <= > >=, & | ^ ~, equal/allclose/isclose, isnan/isinf/isfinite, any/all (no gradient)
+  reduce.py      sum mean var std, max/min (values, indices), amax/amin, argmax/argmin, prod, norm, cumsum,
+                 logsumexp
+  shape.py       reshape view flatten squeeze unsqueeze permute transpose expand repeat split chunk unbind,
+                 flip roll narrow movedim tile
+  index.py       __getitem__/__setitem__, iteration, masked_fill, gather, index_select, masked_select, nonzero,
+                 tril/triu, scatter/scatter_add/index_add
+  inplace.py     add_ sub_ mul_ div_ pow_ clamp_ relu_ zero_ fill_ copy_ uniform_ normal_, masked_fill_ scatter_
+                 scatter_add_ index_add_, += -= *= /=
+  conversion.py  to/type/type_as/float/double/long/..., cpu/cuda, clone, contiguous, new_tensor/new_zeros/...
+  sort.py        sort argsort topk unique bincount
   _common.py     the Tensor class (bound by tensor.py), wrap(), is_tensor(), _raw(), _as_tensor()
 
 Every differentiable method is an explicit call to one primitive's `apply` (tinygrad_cnn/ops).
@@ -20,6 +25,7 @@ from .inplace import InplaceMixin
 from .pointwise import PointwiseMixin
 from .reduce import ReduceMixin
 from .shape import ShapeMixin
+from .sort import SortMixin
 
 __all__ = ["ArithmeticMixin", "CompareMixin", "ConversionMixin", "IndexMixin", "InplaceMixin", "PointwiseMixin",
-           "ReduceMixin", "ShapeMixin"]
+           "ReduceMixin", "ShapeMixin", "SortMixin"]

@@ -62,6 +62,11 @@ class CompareMixin:
     def allclose(self, other: "Tensor", rtol: float = 1e-5, atol: float = 1e-8) -> bool:
         return bool(np.allclose(self._data, _raw(other), rtol=rtol, atol=atol))
 
+    def isclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> "Tensor":
+        o = _raw(other)
+        broadcast_check(self._data.shape, np.shape(o), "isclose")
+        return wrap(np.asarray(np.isclose(self._data, o, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
     def isnan(self) -> "Tensor":
         return wrap(np.isnan(self._data))
 

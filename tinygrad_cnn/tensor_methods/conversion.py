@@ -38,6 +38,9 @@ class ConversionMixin:
     def type(self, dtype: Any = None) -> Any:
         return str(self.dtype) if dtype is None else self.to(dtype)
 
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return self.to(other.dtype)
+
     def float(self) -> "Tensor":
         return self.to(dtypes.float32)
 

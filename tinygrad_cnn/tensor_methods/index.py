@@ -1,4 +1,5 @@
-"""Tensor indexing: t[idx], t[idx] = v, iteration, masked_fill, gather, index_select."""
+"""Tensor indexing: t[idx], t[idx] = v, iteration, masked_fill, gather, index_select, masked_select, nonzero,
+tril/triu, and the scatters (scatter, scatter_add, index_add) that write by index."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -7,7 +8,7 @@ import numpy as np
 
 from .._tensor_args import dim_arg, to_index
 from ..ops.index import GetItem
-from ._common import _as_tensor, is_tensor
+from ._common import _as_tensor, is_tensor, wrap
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -44,3 +45,88 @@ class IndexMixin:
     def index_select(self, dim: int, index: "Tensor") -> "Tensor":
         d = dim_arg(dim, self.ndim, "index_select")
         return self[(slice(None),) * d + (index,)]
+
+    def masked_select(self, mask: "Tensor") -> "Tensor":
+        """The elements where mask (broadcast with self) is True, as a 1-D tensor."""
+        shape = np.broadcast_shapes(self._data.shape, mask._data.shape)
+        x = self if tuple(self.shape) == shape else self.expand(*shape)
+        return x[np.broadcast_to(mask._data, shape)]
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        """Indices of the non-zero elements: (count, ndim) int64, or one 1-D tensor per dim with as_tuple."""
+        if as_tuple:
+            return tuple(wrap(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(self._data)))
+        return wrap(np.argwhere(self._data).astype(np.int64))
+
+    def tril(self, diagonal: int = 0) -> "Tensor":
+        """Zero above the diagonal-th diagonal of the last two dims."""
+        return self.masked_fill(wrap(~_band(self, diagonal, lower=True)), 0)
+
+    def triu(self, diagonal: int = 0) -> "Tensor":
+        """Zero below the diagonal-th diagonal of the last two dims."""
+        return self.masked_fill(wrap(~_band(self, diagonal, lower=False)), 0)
+
+    def scatter(self, dim: int, index: "Tensor", src: Any = None, value: Any = None) -> "Tensor":
+        """A copy with out[index[i][j]][j] = src[i][j] (dim 0; likewise for other dims); src may be a number."""
+        from ..ops.index import IndexPut
+
+        src = value if src is None else src
+        idx = _scatter_index(self, dim, index, src, "scatter")
+        if is_tensor(src):
+            return IndexPut.apply(self, idx, src[tuple(slice(0, n) for n in index.shape)])
+        return IndexPut.apply(self, idx, np.asarray(src).astype(self._data.dtype))
+
+    def scatter_add(self, dim: int, index: "Tensor", src: "Tensor") -> "Tensor":
+        """A copy with src[i][j] added at out[index[i][j]][j] (dim 0); repeated indices add up."""
+        from ..ops.index import IndexAdd
+
+        idx = _scatter_index(self, dim, index, src, "scatter_add")
+        return IndexAdd.apply(self, idx, src[tuple(slice(0, n) for n in index.shape)])
+
+    def index_add(self, dim: int, index: "Tensor", source: "Tensor", *, alpha: Any = 1) -> "Tensor":
+        """A copy with alpha * source[i] added at position index[i] along dim; repeated indices add up."""
+        from ..ops.index import IndexAdd
+
+        d = dim_arg(dim, self.ndim, "index_add")
+        idx = np.asarray(index._data)
+        want = tuple(self.shape[:d]) + (idx.size,) + tuple(self.shape[d + 1:])
+        if idx.ndim > 1 or idx.dtype.kind not in "iu" or tuple(source.shape) != want:
+            raise RuntimeError(f"index_add(): expected a 1-D integer index and source of shape {want} (self "
+                               f"{tuple(self.shape)}, dim {d}, index {tuple(index.shape)} {index.dtype}, source "
+                               f"{tuple(source.shape)})")
+        if source._data.dtype != self._data.dtype:
+            raise RuntimeError(f"index_add_(): self ({self.dtype}) and source ({source.dtype}) must have the same "
+                               f"scalar type")
+        return IndexAdd.apply(self, (slice(None),) * d + (idx.reshape(-1),), source * alpha if alpha != 1 else source)
+
+
+def _band(x: "Tensor", diagonal: int, lower: bool) -> np.ndarray:
+    """The (rows, cols) bool mask of tril/triu for x's last two dims."""
+    if x.ndim < 2:
+        raise RuntimeError(f"{'tril' if lower else 'triu'}: input tensor must have at least 2 dimensions (got shape "
+                           f"{tuple(x.shape)})")
+    rows, cols = x.shape[-2:]
+    ones = np.ones((rows, cols), dtype=bool)
+    return np.tril(ones, diagonal) if lower else np.triu(ones, diagonal)
+
+
+def _scatter_index(x: "Tensor", dim: int, index: "Tensor", src: Any, op: str) -> tuple:
+    """The numpy index of scatter's target positions: index's own position, with dim replaced by index's value."""
+    d = dim_arg(dim, x.ndim, op)
+    idx = np.asarray(index._data)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index (got {index.dtype})")
+    if idx.ndim != x.ndim or any(n > m for k, (n, m) in enumerate(zip(idx.shape, x.shape)) if k != d):
+        raise RuntimeError(f"{op}(): index {tuple(idx.shape)} must have as many dims as self {tuple(x.shape)} and "
+                           f"be no larger in any dim other than {d}")
+    if is_tensor(src):
+        if src._data.dtype != x._data.dtype:
+            raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype ({x.dtype} vs {src.dtype})")
+        if src.ndim != x.ndim or any(n > m for n, m in zip(idx.shape, src.shape)):
+            raise RuntimeError(f"{op}(): index {tuple(idx.shape)} must be no larger than src {tuple(src.shape)}")
+    if idx.size and (idx.min() < 0 or idx.max() >= x.shape[d]):
+        bad = idx.max() if idx.max() >= x.shape[d] else idx.min()
+        raise RuntimeError(f"{op}(): index {bad} is out of bounds for dimension {d} with size {x.shape[d]}")
+    grids = list(np.indices(idx.shape, sparse=True))
+    grids[d] = idx
+    return tuple(grids)

@@ -1,5 +1,5 @@
-"""Tensor in-place methods (`add_`, `fill_`, `copy_`, `uniform_`, ..., `+=`): recorded through ops/inplace.py, which
-checks leaves and views and bumps the version counter."""
+"""Tensor in-place methods (`add_`, `fill_`, `copy_`, `uniform_`, `masked_fill_`, ..., `+=`): recorded through
+ops/inplace.py, which checks leaves and views and bumps the version counter."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -51,6 +51,26 @@ class InplaceMixin:
         from ..ops.inplace import inplace
 
         return inplace(self, lambda s: s.relu(), "relu_")
+
+    def masked_fill_(self, mask: "Tensor", value: Any) -> "Tensor":
+        from ..ops.inplace import inplace
+
+        return inplace(self, lambda s: s.masked_fill(mask, value), "masked_fill_")
+
+    def scatter_(self, dim: int, index: "Tensor", src: Any = None, value: Any = None) -> "Tensor":
+        from ..ops.inplace import inplace
+
+        return inplace(self, lambda s: s.scatter(dim, index, src, value), "scatter_")
+
+    def scatter_add_(self, dim: int, index: "Tensor", src: "Tensor") -> "Tensor":
+        from ..ops.inplace import inplace
+
+        return inplace(self, lambda s: s.scatter_add(dim, index, src), "scatter_add_")
+
+    def index_add_(self, dim: int, index: "Tensor", source: "Tensor", *, alpha: Any = 1) -> "Tensor":
+        from ..ops.inplace import inplace
+
+        return inplace(self, lambda s: s.index_add(dim, index, source, alpha=alpha), "index_add_")
 
     def zero_(self) -> "Tensor":
         from ..ops.inplace import check_inplace

@@ -1,4 +1,5 @@
-"""Tensor reductions: sum, mean, var/std, max/min (values and indices), amax/amin, argmax/argmin, prod, norm."""
+"""Tensor reductions: sum, mean, var/std, max/min (values and indices), amax/amin, argmax/argmin, prod, norm,
+and the running sum cumsum and logsumexp."""
 from __future__ import annotations
 
 from collections import namedtuple
@@ -89,6 +90,28 @@ class ReduceMixin:
         if dim is None:
             return _prod(self)
         return _prod(self, dim_arg(dim, self.ndim, "prod"), keepdim)
+
+    def cumsum(self, dim: int, dtype: Any = None) -> "Tensor":
+        """Running sums along dim (same shape); integers and bools sum as int64, as in torch."""
+        x = self if dtype is None else self.to(dtype)
+        if x._data.dtype.kind in "bui" and dtype is None:
+            x = x.to(dtypes.int64)
+        if x.ndim == 0:
+            dim_arg(dim, 0, "cumsum")
+            return x.clone()
+        return R.Cumsum.apply(x, dim_arg(dim, x.ndim, "cumsum"))
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> "Tensor":
+        """log(sum(exp(x), dim)), shifted by the (detached) max so large inputs do not overflow."""
+        from .pointwise import _floating
+
+        x = _floating(self)
+        # the max of nothing is undefined; a zero shift (from sum) gives torch's -inf for empty reductions
+        m = x.detach().amax(dim=dim, keepdim=True) if x.numel() else x.detach().sum(dim=dim, keepdim=True)
+        m = m.masked_fill(m.isinf(), 0)  # all -inf (or an inf) along dim: no shift, as torch
+        out = (x - m).exp().sum(dim=dim, keepdim=True).log() + m
+        axes = axes_arg(dim, x.ndim, "logsumexp")
+        return out if keepdim else out.squeeze(axes if axes is not None else tuple(range(x.ndim)))
 
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> "Tensor":
         if p in ("fro", 2, 2.0):

@@ -1,4 +1,5 @@
-"""Tensor shape methods: reshape/view, flatten, squeeze, permute/transpose, expand, repeat, split/chunk/unbind."""
+"""Tensor shape methods: reshape/view, flatten, squeeze, permute/transpose, expand, repeat, split/chunk/unbind,
+flip/roll, narrow, movedim, tile."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Sequence
@@ -136,3 +137,63 @@ class ShapeMixin:
     def unbind(self, dim: int = 0) -> tuple:
         d = dim_arg(dim, self.ndim, "unbind")
         return tuple(self[(slice(None),) * d + (i,)] for i in range(self.shape[d]))
+
+    def flip(self, *dims: Any) -> "Tensor":
+        """Reverse the order along each of dims (a copy, as in torch)."""
+        dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        out = self
+        for d in axes_arg(dims, self.ndim, "flip") or ():
+            out = _take(out, d, np.arange(self.shape[d] - 1, -1, -1))
+        return out
+
+    def roll(self, shifts: Any, dims: Any = None) -> "Tensor":
+        """Shift elements along dims, wrapping around; without dims the flattened tensor is rolled."""
+        if dims is None:
+            return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
+        shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+        dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+        if len(shifts) != len(dims):
+            raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims: {len(dims)}")
+        out = self
+        for s, d in zip(shifts, dims):
+            d = dim_arg(d, self.ndim, "roll")
+            n = self.shape[d]
+            out = _take(out, d, (np.arange(n) - int(s)) % n) if n else out
+        return out
+
+    def narrow(self, dim: int, start: int, length: int) -> "Tensor":
+        """The slice [start, start + length) along dim (a view)."""
+        d = dim_arg(dim, self.ndim, "narrow")
+        n = self.shape[d]
+        start = int(start) + n if int(start) < 0 else int(start)
+        if not (0 <= start <= n and 0 <= int(length) <= n - start):
+            raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n}) of dim "
+                               f"{d} (shape {tuple(self.shape)})")
+        return self[(slice(None),) * d + (slice(start, start + int(length)),)]
+
+    def movedim(self, source: Any, destination: Any) -> "Tensor":
+        src = (source,) if isinstance(source, int) else tuple(source)
+        dst = (destination,) if isinstance(destination, int) else tuple(destination)
+        if len(src) != len(dst):
+            raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+                               f"contain the same number of dims as destination ({list(dst)} dims)")
+        src = tuple(dim_arg(d, self.ndim, "movedim") for d in src)
+        dst = tuple(dim_arg(d, self.ndim, "movedim") for d in dst)
+        if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+            raise RuntimeError(f"movedim: repeated dim in source {list(src)} or destination {list(dst)}")
+        rest = iter(d for d in range(self.ndim) if d not in src)
+        where = dict(zip(dst, src))
+        return self.permute(*[where[i] if i in where else next(rest) for i in range(self.ndim)])
+
+    moveaxis = movedim
+
+    def tile(self, *dims: Any) -> "Tensor":
+        dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        return self.repeat(*((1,) * (self.ndim - len(dims)) + tuple(dims)))
+
+
+def _take(x: "Tensor", dim: int, positions: np.ndarray) -> "Tensor":
+    """x's elements at `positions` (1-D int array) along dim: one GetItem (a copy), so gradients flow back."""
+    from ..ops.index import GetItem
+
+    return GetItem.apply(x, (slice(None),) * dim + (positions,))
