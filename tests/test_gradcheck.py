@@ -81,6 +81,9 @@ CASES = [
     ("getitem_int_array_duplicates", lambda a: a[tg.tensor([0, 2, 0, 0])] ** 2, [t(3, 2)]),
     ("getitem_mask", lambda a: a[a.detach() > 0] ** 2, [t(3, 4)]),
     ("index_put", lambda a, v: _put(a, v), [t(3, 4), t(4)]),
+    ("cumsum", lambda a: a.cumsum(1) ** 2, [t(2, 4)]),
+    ("scatter_add_index_add", lambda a, s: a.scatter_add(1, tg.tensor([[0, 0, 2]]), s) ** 2
+     + a.index_add(0, tg.tensor([1, 1]), s.expand(2, 3)), [t(2, 3), t(1, 3)]),
     ("matmul_2d", lambda a, b: a @ b, [t(2, 3), t(3, 4)]),
     ("matmul_1d_1d", lambda a, b: a @ b, [t(3), t(3)]),
     ("matmul_batched_broadcast", lambda a, b: a @ b, [t(2, 1, 2, 3), t(3, 3, 2)]),
