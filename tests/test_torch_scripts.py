@@ -70,7 +70,8 @@ def run(src: str, monkeypatch: pytest.MonkeyPatch, name: str) -> tuple[dict, dic
 def as_np(x: Any) -> Any:
     """Tensors of either library (and nested lists/tuples/dicts of them) as numpy arrays."""
     if isinstance(x, (list, tuple)):
-        return type(x)(as_np(v) for v in x)
+        items = [as_np(v) for v in x]
+        return tuple(items) if isinstance(x, tuple) else items  # namedtuples (values, indices) as tuples
     if isinstance(x, dict):
         return {k: as_np(v) for k, v in x.items()}
     if isinstance(x, tg.Tensor):
@@ -771,3 +772,226 @@ def test_checkpoint_resume(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in ("first_losses", "straight_losses", "straight_state", "eval_out", "state_keys", "optimizer_group",
                 "num_batches_tracked", "start_epoch", "saved_loss", "missing", "unexpected", "shape_error"):
         assert_close(ours[key], theirs[key], rtol=1e-8, atol=1e-10, where=key)
+
+
+# --- 6. BatchNorm and Dropout: train vs eval behaviour ------------------------------------------------------------
+BATCHNORM_DROPOUT = r'''
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float64)
+
+
+class ConvNet(nn.Module):
+    def __init__(self, p=0.0):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1, bias=False),
+            nn.BatchNorm2d(8),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1),
+            nn.BatchNorm2d(16, momentum=None),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d((1, 1)),
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Dropout(p=p),
+            nn.Linear(16, 16),
+            nn.BatchNorm1d(16),
+            nn.Linear(16, 3),
+        )
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+rng = np.random.default_rng(3)
+x = torch.from_numpy(rng.standard_normal((10, 3, 8, 8)) * 2 + 1)
+y = torch.from_numpy(rng.integers(0, 3, 10))
+
+# deterministic part: no dropout, so train-mode batch statistics and running averages must agree exactly
+model = sync_weights(ConvNet(p=0.0))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+train_losses = []
+for step in range(5):
+    model.train()
+    optimizer.zero_grad()
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    optimizer.step()
+    train_losses.append(loss.item())
+buffers = {name: b for name, b in model.named_buffers()}
+model.eval()
+with torch.no_grad():
+    eval_out = model(x)
+    eval_again = model(x)
+eval_deterministic = torch.equal(eval_out, eval_again)
+modes = [m.training for m in model.modules()]
+model.train()
+train_out = model(x)
+train_out_requires_grad = train_out.requires_grad
+
+# dropout: random masks differ between libraries, so check what they must do
+drop = nn.Dropout(p=0.25)
+ones = torch.ones(200, 100)
+dropped = drop(ones)
+kept_values = sorted(set(dropped.unique().tolist()))
+kept_fraction = (dropped != 0).double().mean().item()
+drop.eval()
+identity_in_eval = torch.equal(drop(ones), ones)
+functional_identity = torch.equal(F.dropout(ones, p=0.5, training=False), ones)
+zero_p_identity = torch.equal(F.dropout(ones, p=0.0), ones)
+inplace_result = F.dropout(torch.ones(4, 4), p=0.5, training=True, inplace=True).shape
+
+model = sync_weights(ConvNet(p=0.5))
+model.eval()
+with torch.no_grad():
+    eval_with_dropout_layer = model(x)
+model.train()
+a, b = model(x), model(x)
+train_outputs_differ = not torch.equal(a, b)
+'''
+
+
+def test_batchnorm_dropout_train_eval(monkeypatch: pytest.MonkeyPatch) -> None:
+    theirs, ours = run(BATCHNORM_DROPOUT, monkeypatch, "batchnorm_dropout")
+    for key in ("train_losses", "buffers", "eval_out", "eval_deterministic", "modes", "train_out",
+                "train_out_requires_grad", "kept_values", "identity_in_eval", "functional_identity",
+                "zero_p_identity", "inplace_result", "eval_with_dropout_layer", "train_outputs_differ"):
+        assert_close(ours[key], theirs[key], rtol=1e-8, atol=1e-10, where=key)
+    assert ours["kept_values"] == [0.0, 1 / 0.75]
+    for ns in (ours, theirs):
+        assert abs(ns["kept_fraction"] - 0.75) < 0.02  # 20 000 draws: 5 standard deviations
+
+
+# --- 7. tensor manipulation snippets (model code, metrics, masks) ------------------------------------------------
+TENSOR_SNIPPETS = r'''
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float64)
+rng = np.random.default_rng(4)
+x = torch.from_numpy(rng.standard_normal((2, 3, 4)))
+labels = torch.tensor([2, 0, 1, 2, 2, 3])
+r = {}
+r['view'] = x.view(6, 4)
+r['view_infer'] = x.view(-1, 2, 2).shape
+r['permute'] = x.permute(2, 0, 1).contiguous()
+r['transpose'] = x.transpose(1, 2).reshape(2, -1)
+r['cat'] = torch.cat([x, x * 2], dim=1)
+r['cat_neg_dim'] = torch.cat((x, x), -1).shape
+r['stack'] = torch.stack([x, -x], dim=0)
+r['index'] = x[1, :, ::2]
+r['bool_index'] = x[x > 0]
+r['fancy'] = x[[0, 1, 1], [2, 0, 1]]
+r['ellipsis'] = x[..., -1]
+r['none'] = x[:, None].shape
+r['tensor_index'] = x[torch.tensor([1, 0])]
+r['masked_fill'] = x.masked_fill(x < 0, 0.0)
+scores = x[0] @ x[1].T
+mask = torch.tril(torch.ones(3, 3))
+r['attention'] = F.softmax(scores.masked_fill(mask == 0, float('-inf')), dim=-1)
+r['triu'] = torch.triu(scores, diagonal=1)
+idx = torch.tensor([[[0], [3], [1]], [[2], [2], [0]]])
+r['gather'] = x.gather(2, idx)
+r['gather_fn'] = torch.gather(x, 2, idx)
+r['where'] = torch.where(x > 0, x, torch.zeros_like(x))
+r['where_scalar'] = torch.where(x > 0, x, 0.0)
+r['argmax'] = x.argmax(dim=-1)
+r['max_dim'] = tuple(torch.max(x, 1))
+r['max_values'] = x.max(dim=2).values
+r['min_all'] = x.min()
+r['topk'] = tuple(x.topk(2, dim=-1))
+r['topk_smallest'] = tuple(torch.topk(x, 3, dim=1, largest=False))
+r['topk_default_dim'] = x.topk(1).indices
+r['sort'] = tuple(torch.sort(x, dim=1, descending=True))
+r['sort_default'] = x.sort().values
+r['argsort'] = x.argsort(dim=-1)
+r['cumsum'] = x.cumsum(dim=2)
+r['cumsum_fn'] = torch.cumsum(labels, 0)
+r['flip'] = x.flip(0)
+r['flip_fn'] = torch.flip(x, dims=[0, 2])
+r['roll'] = torch.roll(x, shifts=1, dims=2)
+r['roll_flat'] = x.roll(3)
+r['roll_multi'] = x.roll(shifts=(1, -1), dims=(0, 2))
+r['unique'] = torch.unique(labels)
+r['unique_counts'] = tuple(labels.unique(return_counts=True))
+r['unique_inverse'] = tuple(torch.unique(labels, sorted=True, return_inverse=True))
+r['type_as'] = torch.arange(4).type_as(x)
+r['new_tensor'] = x.new_tensor([1, 2])
+r['new_zeros'] = x.new_zeros((2, 2))
+y = x.clone()
+y.masked_fill_(y > 1, 1.0)
+r['masked_fill_'] = y
+r['one_hot_scatter'] = torch.zeros(6, 4).scatter_(1, labels.unsqueeze(1), 1.0)
+r['scatter'] = torch.zeros(2, 5).scatter(1, torch.tensor([[0, 4], [1, 1]]), torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+r['scatter_add'] = torch.zeros(2, 5).scatter_add(1, torch.tensor([[0, 4], [1, 1]]), torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+r['index_add_'] = torch.zeros(4, 3).index_add_(0, torch.tensor([0, 2, 2]), torch.ones(3, 3))
+r['bincount'] = torch.bincount(labels, minlength=5)
+r['bincount_method'] = labels.bincount()
+r['one_hot'] = F.one_hot(labels, num_classes=4)
+r['chunk'] = torch.chunk(x, 2, dim=2)
+r['split_sizes'] = x.split([1, 2], dim=1)
+r['squeeze'] = x[:, :1].squeeze(1).shape
+r['unsqueeze'] = x.unsqueeze(0).shape
+r['expand'] = x[:, :1].expand(-1, 5, -1)
+r['repeat'] = x.repeat(1, 2, 1)
+r['matmul_bcast'] = x @ x.transpose(-1, -2)
+r['arange_float'] = torch.arange(0, 1, 0.25)
+r['arange_int'] = torch.arange(5)
+r['linspace'] = torch.linspace(0, 1, steps=5)
+r['eye'] = torch.eye(3)
+r['full'] = torch.full((2, 2), 7)
+r['nonzero'] = (x > 1).nonzero()
+r['nonzero_tuple'] = torch.nonzero(x > 1, as_tuple=True)
+r['masked_select'] = torch.masked_select(x, x > 1)
+r['any_all'] = ((x > 3).any().item(), (x > -5).all().item())
+r['sizes'] = (x.size(0), x.size(-1), x.dim(), x.numel(), x.shape[1], len(x))
+r['item_tolist'] = (x[0, 0, 0].item(), x[0, 0].tolist())
+r['clamp'] = x.clamp(min=-0.5, max=0.5)
+r['norm'] = x.norm(dim=1)
+r['mean_keepdim'] = x.mean(dim=(0, 2), keepdim=True)
+r['std'] = x.std(dim=0)
+r['logsumexp'] = torch.logsumexp(x, dim=1)
+r['sum_dtype'] = (labels == 2).sum()
+r['float_div'] = (labels == 2).sum().item() / len(labels)
+r['eq_sum'] = labels.eq(torch.tensor([2, 0, 0, 2, 1, 3])).sum().item()
+r['long'] = x.long()
+r['float'] = x.float()
+r['int_div'] = labels // 2
+r['true_div'] = labels / 2
+r['pow_int'] = labels ** 2
+r['isclose'] = torch.isclose(x, x + 1e-12)
+r['allclose'] = torch.allclose(x, x.clone())
+r['numpy_roundtrip'] = torch.from_numpy(x.numpy() * 2)
+r['as_tensor'] = torch.as_tensor([1.5, 2.5])
+r['outer'] = torch.outer(torch.arange(3.0), torch.arange(2.0))
+r['flatten_fn'] = torch.flatten(x, 1)
+r['narrow'] = x.narrow(2, 1, 2)
+r['movedim'] = torch.movedim(x, 0, -1)
+r['tile'] = x[0, 0].tile(2)
+r['sign'] = torch.sign(x)
+r['minimum'] = torch.minimum(x, torch.zeros(1))
+r['amax'] = torch.amax(x, dim=(1, 2))
+r['prod'] = x.prod(1)
+w = torch.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+loss = (w.gather(2, idx).sum() + w.topk(2, dim=-1).values.pow(2).sum() + w.sort(dim=1).values[:, 0].sum() * 3
+        + (w.cumsum(2) * x).sum() + (w.flip(0) * x).sum() + (torch.roll(w, 1, 2) * x.exp()).sum()
+        + w.masked_fill(x > 0, 0.0).pow(3).sum() + torch.where(x > 0, w, w * 2).sum()
+        + torch.stack([w, w * w]).permute(3, 2, 1, 0).sum() + w[w > 0].sum())
+loss.backward()
+r['grad'] = w.grad
+'''
+
+
+def test_tensor_snippets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Indexing, reshaping, sorting, scatter/gather, masks, reductions and dtypes, and a gradient through them."""
+    theirs, ours = run(TENSOR_SNIPPETS, monkeypatch, "tensor_snippets")
+    assert list(ours["r"]) == list(theirs["r"])
+    for key in theirs["r"]:
+        assert_close(ours["r"][key], theirs["r"][key], where=key)
