@@ -56,6 +56,10 @@ LAYERS = {
     "conv_replicate": (lambda m: m.nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode="replicate"), (1, 2, 5, 6)),
     "conv_circular": (lambda m: m.nn.Conv2d(2, 3, 3, padding=1, padding_mode="circular", bias=False), (1, 2, 5, 5)),
     "conv_valid": (lambda m: m.nn.Conv2d(2, 3, 3, padding="valid"), (1, 2, 5, 5)),
+    "conv_transpose": (lambda m: m.nn.ConvTranspose2d(3, 4, 4, 2, 1, bias=False), (2, 3, 5, 5)),  # DCGAN's
+    "conv_transpose_groups": (lambda m: m.nn.ConvTranspose2d(4, 6, (3, 2), stride=(2, 1), padding=1,
+                                                             output_padding=(1, 0), groups=2, dilation=(1, 2)),
+                              (2, 4, 4, 5)),
     "maxpool": (lambda m: m.nn.MaxPool2d(2), (2, 3, 8, 8)),
     "maxpool_ceil": (lambda m: m.nn.MaxPool2d(3, 2, 1, ceil_mode=True), (2, 3, 8, 9)),
     "avgpool": (lambda m: m.nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False), (2, 3, 8, 9)),
@@ -74,6 +78,8 @@ LAYERS = {
     "layernorm_plain": (lambda m: m.nn.LayerNorm(4, elementwise_affine=False), (3, 4)),
     "relu": (lambda m: m.nn.ReLU(), (3, 4)),
     "leaky": (lambda m: m.nn.LeakyReLU(0.2), (3, 4)),
+    "relu6": (lambda m: m.nn.ReLU6(), (3, 4)),
+    "hardtanh": (lambda m: m.nn.Hardtanh(-0.5, 0.7), (3, 4)),
     "elu": (lambda m: m.nn.ELU(0.7), (3, 4)),
     "gelu": (lambda m: m.nn.GELU(), (3, 4)),
     "gelu_tanh": (lambda m: m.nn.GELU("tanh"), (3, 4)),
@@ -317,6 +323,24 @@ def _sorted_sets(msg: str) -> str:
     import re
 
     return re.sub(r"\{([^}]*)\}", lambda m: "{" + ", ".join(sorted(m.group(1).split(", "))) + "}", msg)
+
+
+def test_conv_transpose_repr_output_size_and_errors_match_torch():
+    for args, kwargs in [((100, 512, 4, 1, 0), dict(bias=False)),
+                         ((3, 6, 3), dict(stride=2, padding=1, output_padding=1, groups=3, dilation=2))]:
+        ours, theirs = nn.ConvTranspose2d(*args, **kwargs), torch.nn.ConvTranspose2d(*args, **kwargs)
+        assert repr(ours) == repr(theirs) and ours.weight.shape == tuple(theirs.weight.shape)
+        assert [k for k, _ in ours.named_parameters()] == [k for k, _ in theirs.named_parameters()]
+    for act in ("ReLU6(inplace=True)", "Hardtanh(-2, 2)", "Hardtanh()"):
+        assert repr(eval("nn." + act)) == repr(eval("torch.nn." + act))
+    x = np.random.default_rng(0).standard_normal((1, 2, 4, 4))
+    for m in (tg, torch):
+        layer = m.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+        assert tuple(layer(m.tensor(x, dtype=m.float32), output_size=(8, 8)).shape) == (1, 3, 8, 8)
+        with pytest.raises(ValueError, match="valid sizes range from"):
+            layer(m.tensor(x, dtype=m.float32), output_size=(10, 10))
+        with pytest.raises(ValueError, match='Only "zeros" padding mode is supported for ConvTranspose2d'):
+            m.nn.ConvTranspose2d(2, 3, 3, padding_mode="reflect")
 
 
 # --- other layers ---------------------------------------------------------------------------------------------------

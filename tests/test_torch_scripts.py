@@ -21,6 +21,7 @@ import pytest
 import tinygrad_cnn as tg
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.filterwarnings("ignore:'pin_memory' argument is set as true:UserWarning")  # torch, no GPU
 
 _ALIASES = {"torch": tg, "torch.nn": tg.nn, "torch.nn.functional": tg.nn.functional, "torch.nn.init": tg.nn.init,
             "torch.nn.utils": tg.nn.utils, "torch.optim": tg.optim, "torch.optim.lr_scheduler": tg.optim.lr_scheduler,
@@ -221,7 +222,7 @@ else:
 train_kwargs = {'batch_size': args.batch_size}
 test_kwargs = {'batch_size': args.test_batch_size}
 # the example adds these only on CUDA; here they run on the CPU so that both libraries meet them
-cuda_kwargs = {'num_workers': 0, 'pin_memory': True, 'shuffle': True}
+cuda_kwargs = {'num_workers': 1, 'pin_memory': True, 'shuffle': True}
 train_kwargs.update(cuda_kwargs)
 test_kwargs.update({'num_workers': 1, 'pin_memory': True})
 
@@ -995,3 +996,149 @@ def test_tensor_snippets(monkeypatch: pytest.MonkeyPatch) -> None:
     assert list(ours["r"]) == list(theirs["r"])
     for key in theirs["r"]:
         assert_close(ours["r"][key], theirs["r"][key], where=key)
+
+
+# --- 8. the CIFAR-10 tutorial classifier on a custom Dataset, with random_split ----------------------------------
+CIFAR_TUTORIAL = r'''
+import os
+import tempfile
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+from torch.utils.data import DataLoader, Dataset, random_split
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = torch.flatten(x, 1)  # flatten all dimensions except batch
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        x = self.fc3(x)
+        return x
+
+
+class StripesDataset(Dataset):
+    """32x32 colour images whose class is the stripe period (a stand-in for CIFAR-10), built with numpy."""
+
+    def __init__(self, n, seed, transform=None):
+        rng = np.random.default_rng(seed)
+        self.labels = rng.integers(0, 10, n)
+        cols = np.arange(32)
+        period = self.labels[:, None] + 2
+        stripes = np.sin(2 * np.pi * cols[None, :] / period)[:, None, None, :]
+        self.images = (np.repeat(np.repeat(stripes, 32, axis=2), 3, axis=1)
+                       + 0.2 * rng.standard_normal((n, 3, 32, 32))).astype(np.float32)
+        self.transform = transform
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, idx):
+        image = torch.from_numpy(self.images[idx])
+        if self.transform:
+            image = self.transform(image)
+        return image, int(self.labels[idx])
+
+
+torch.manual_seed(0)
+classes = ('plane', 'car', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
+batch_size = 4
+full = StripesDataset(60, seed=0, transform=lambda img: (img - 0.5) / 0.5)
+generator = torch.Generator().manual_seed(42)
+trainset, valset = random_split(full, [48, 12], generator=generator)
+split_sizes = (len(trainset), len(valset))
+split_disjoint = not set(trainset.indices) & set(valset.indices)
+trainloader = DataLoader(trainset, batch_size=batch_size, shuffle=True, num_workers=2)
+testset = StripesDataset(20, seed=1, transform=lambda img: (img - 0.5) / 0.5)
+testloader = DataLoader(testset, batch_size=batch_size, shuffle=False, num_workers=2)
+
+dataiter = iter(trainloader)
+images, labels = next(dataiter)
+first_batch = (tuple(images.shape), str(images.dtype).split('.')[-1], tuple(labels.shape),
+               str(labels.dtype).split('.')[-1])
+print(' '.join(f'{classes[labels[j]]:5s}' for j in range(batch_size)))
+
+net = sync_weights(Net())
+criterion = nn.CrossEntropyLoss()
+optimizer = optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+
+
+def evaluate(net, loader):
+    correct_pred = {classname: 0 for classname in classes}
+    total_pred = {classname: 0 for classname in classes}
+    correct = 0
+    total = 0
+    with torch.no_grad():
+        for data in loader:
+            images, labels = data
+            outputs = net(images)
+            _, predicted = torch.max(outputs.data, 1)
+            total += labels.size(0)
+            correct += (predicted == labels).sum().item()
+            for label, prediction in zip(labels, predicted):
+                if label == prediction:
+                    correct_pred[classes[label]] += 1
+                total_pred[classes[label]] += 1
+    return correct, total, correct_pred, total_pred
+
+
+before = evaluate(net, testloader)
+epoch_losses = []
+for epoch in range(3):  # loop over the dataset multiple times
+    running_loss = 0.0
+    for i, data in enumerate(trainloader, 0):
+        # get the inputs; data is a list of [inputs, labels]
+        inputs, labels = data
+
+        # zero the parameter gradients
+        optimizer.zero_grad()
+
+        # forward + backward + optimize
+        outputs = net(inputs)
+        loss = criterion(outputs, labels)
+        loss.backward()
+        optimizer.step()
+
+        # print statistics
+        running_loss += loss.item()
+        if i % 6 == 5:
+            print(f'[{epoch + 1}, {i + 1:5d}] loss: {running_loss / 6:.3f}')
+    epoch_losses.append(running_loss)
+print('Finished Training')
+
+PATH = os.path.join(tempfile.mkdtemp(), 'cifar_net.pth')
+torch.save(net.state_dict(), PATH)
+net2 = Net()
+net2.load_state_dict(torch.load(PATH, weights_only=True))
+after = evaluate(net2, testloader)
+for classname, correct_count in after[2].items():
+    if after[3][classname]:
+        accuracy = 100 * float(correct_count) / after[3][classname]
+        print(f'Accuracy for class: {classname:5s} is {accuracy:.1f} %')
+'''
+
+
+def test_cifar_tutorial(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Custom Dataset with a transform, random_split with a Generator, shuffling DataLoader with workers: the
+    shuffles differ between the libraries, so the synced start must agree exactly and both runs must learn."""
+    theirs, ours = run(CIFAR_TUTORIAL, monkeypatch, "cifar")
+    for key in ("split_sizes", "split_disjoint", "first_batch", "before"):
+        assert_close(ours[key], theirs[key], where=key)
+    assert ours["first_batch"] == ((4, 3, 32, 32), "float32", (4,), "int64")
+    for ns in (ours, theirs):
+        assert min(ns["epoch_losses"][1:]) < 0.85 * ns["epoch_losses"][0]
+        assert ns["after"][0] >= 8 and sum(ns["after"][3].values()) == 20  # of 20 (chance: 2)

@@ -1,4 +1,4 @@
-"""Conv2d (torch.nn.Conv2d) plus partial connectivity between feature maps, as in LeNet-5's layer C3.
+"""Conv2d (torch.nn.Conv2d), ConvTranspose2d, and partial connectivity between feature maps, as in LeNet-5's layer C3.
 
 `Conv2d(6, 16, 5, connection_table=LENET5_C3_TABLE)` connects output map o to input map i only where
 `table[o, i]` is True. The forward convolves with `weight * mask`, composed from primitives, so the gradient of
@@ -22,7 +22,7 @@ from ..parameter import Parameter
 from ._utils import factory_dtype, pair
 from .module import Module
 
-__all__ = ["Conv2d", "LENET5_C3_TABLE"]
+__all__ = ["Conv2d", "ConvTranspose2d", "LENET5_C3_TABLE"]
 
 
 def _lenet5_c3_table() -> np.ndarray:
@@ -178,3 +178,67 @@ def _table_tensor(table: Any, out_channels: int, in_channels: int, groups: int) 
     if arr.dtype != np.bool_ and not np.isin(arr, (0, 1)).all():
         raise ValueError("Conv2d: connection_table must be boolean (or 0/1) entries")
     return Tensor._wrap(arr.astype(bool))  # a fresh copy: the module owns its table
+
+
+class ConvTranspose2d(Module):
+    """2-D transposed convolution (torch.nn.ConvTranspose2d): weight (C_in, C_out / groups, kh, kw), bias (C_out,).
+
+    Shape:
+        input (N, C_in, H, W) or (C_in, H, W) -> (N, C_out, H_out, W_out) with
+        H_out = (H - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kh - 1) + output_padding[0] + 1.
+        forward(input, output_size) picks the output_padding that gives output_size (as torch).
+
+    Init as torch: kaiming_uniform_(a=sqrt(5)) on the weight, whose fan_in is C_out / groups * kh * kw.
+
+    Raises:
+        ValueError: bad groups or a padding_mode other than 'zeros' (construction); an unreachable output_size.
+        RuntimeError: from F.conv_transpose2d (channels, dtypes, output_padding).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        if padding_mode != "zeros":
+            raise ValueError('Only "zeros" padding mode is supported for ConvTranspose2d')
+        _check_conv_args(in_channels, out_channels, groups, 0, (1, 1), padding_mode)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.padding = pair(kernel_size), pair(stride), pair(padding)
+        self.dilation, self.output_padding = pair(dilation), pair(output_padding)
+        self.transposed, self.groups, self.padding_mode = True, groups, padding_mode
+        dt = factory_dtype(dtype, device, "ConvTranspose2d")
+        self.weight = Parameter(Tensor._wrap(np.empty((in_channels, out_channels // groups, *self.kernel_size),
+                                                      dt)))
+        if bias:
+            self.bias = Parameter(Tensor._wrap(np.empty(out_channels, dt)))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init._reset_weight_and_bias_(self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        for name, neutral in (("padding", (0, 0)), ("dilation", (1, 1)), ("output_padding", (0, 0))):
+            if getattr(self, name) != neutral:
+                s += f", {name}={getattr(self, name)}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        return s + (", bias=False" if self.bias is None else "")
+
+    def _output_padding(self, input: Tensor, output_size: Any) -> tuple:
+        if output_size is None:
+            return self.output_padding
+        size = tuple(output_size)[-2:]
+        low = [(input.shape[-2 + a] - 1) * self.stride[a] - 2 * self.padding[a]
+               + self.dilation[a] * (self.kernel_size[a] - 1) + 1 for a in (0, 1)]
+        high = [n + s - 1 for n, s in zip(low, self.stride)]
+        if any(not lo <= n <= hi for n, lo, hi in zip(size, low, high)):
+            raise ValueError(f"requested an output size of {size}, but valid sizes range from {low} to {high} (for "
+                             f"an input of {tuple(input.shape[-2:])})")
+        return tuple(n - lo for n, lo in zip(size, low))
+
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups, self.dilation)
