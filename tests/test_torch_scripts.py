@@ -1142,3 +1142,319 @@ def test_cifar_tutorial(monkeypatch: pytest.MonkeyPatch) -> None:
     for ns in (ours, theirs):
         assert min(ns["epoch_losses"][1:]) < 0.85 * ns["epoch_losses"][0]
         assert ns["after"][0] >= 8 and sum(ns["after"][3].values()) == 20  # of 20 (chance: 2)
+
+
+# --- 9. pytorch/examples dcgan/main.py: ConvTranspose2d generator, BCELoss, two Adam optimisers ------------------
+DCGAN_EXAMPLE = r'''
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.optim as optim
+import torch.utils.data
+
+torch.set_default_dtype(torch.float64)
+device = torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+ngpu = 0
+nz, ngf, ndf, nc = 8, 4, 4, 3
+batch_size = 4
+# the example draws noise with torch.randn; numpy noise lets both libraries see the same numbers
+rng = np.random.default_rng(5)
+images = np.tanh(rng.standard_normal((8, nc, 64, 64)))
+dataset = torch.utils.data.TensorDataset(torch.from_numpy(images), torch.zeros(8, dtype=torch.long))
+dataloader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False)
+
+
+# custom weights initialization called on netG and netD
+def weights_init(m):
+    classname = m.__class__.__name__
+    if classname.find('Conv') != -1:
+        torch.nn.init.normal_(m.weight, 0.0, 0.02)
+    elif classname.find('BatchNorm') != -1:
+        torch.nn.init.normal_(m.weight, 1.0, 0.02)
+        torch.nn.init.zeros_(m.bias)
+
+
+class Generator(nn.Module):
+    def __init__(self, ngpu):
+        super(Generator, self).__init__()
+        self.ngpu = ngpu
+        self.main = nn.Sequential(
+            # input is Z, going into a convolution
+            nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False),
+            nn.BatchNorm2d(ngf * 8),
+            nn.ReLU(True),
+            # state size. (ngf*8) x 4 x 4
+            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ngf * 4),
+            nn.ReLU(True),
+            # state size. (ngf*4) x 8 x 8
+            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ngf * 2),
+            nn.ReLU(True),
+            # state size. (ngf*2) x 16 x 16
+            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ngf),
+            nn.ReLU(True),
+            # state size. (ngf) x 32 x 32
+            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False),
+            nn.Tanh()
+            # state size. (nc) x 64 x 64
+        )
+
+    def forward(self, input):
+        if input.is_cuda and self.ngpu > 1:
+            output = nn.parallel.data_parallel(self.main, input, range(self.ngpu))
+        else:
+            output = self.main(input)
+        return output
+
+
+class Discriminator(nn.Module):
+    def __init__(self, ngpu):
+        super(Discriminator, self).__init__()
+        self.ngpu = ngpu
+        self.main = nn.Sequential(
+            # input is (nc) x 64 x 64
+            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False),
+            nn.LeakyReLU(0.2, inplace=True),
+            # state size. (ndf) x 32 x 32
+            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ndf * 2),
+            nn.LeakyReLU(0.2, inplace=True),
+            # state size. (ndf*2) x 16 x 16
+            nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ndf * 4),
+            nn.LeakyReLU(0.2, inplace=True),
+            # state size. (ndf*4) x 8 x 8
+            nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ndf * 8),
+            nn.LeakyReLU(0.2, inplace=True),
+            # state size. (ndf*8) x 4 x 4
+            nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False),
+            nn.Sigmoid()
+        )
+
+    def forward(self, input):
+        if input.is_cuda and self.ngpu > 1:
+            output = nn.parallel.data_parallel(self.main, input, range(self.ngpu))
+        else:
+            output = self.main(input)
+
+        return output.view(-1, 1).squeeze(1)
+
+
+netG = Generator(ngpu).to(device)
+netG.apply(weights_init)
+netG = sync_weights(netG)
+netD = Discriminator(ngpu).to(device)
+netD.apply(weights_init)
+netD = sync_weights(netD)
+generator_repr = repr(netG)
+
+criterion = nn.BCELoss()
+
+fixed_noise = torch.from_numpy(rng.standard_normal((batch_size, nz, 1, 1)))
+real_label = 1
+fake_label = 0
+
+# setup optimizer
+optimizerD = optim.Adam(netD.parameters(), lr=0.0002, betas=(0.5, 0.999))
+optimizerG = optim.Adam(netG.parameters(), lr=0.0002, betas=(0.5, 0.999))
+
+log = []
+for epoch in range(2):
+    for i, data in enumerate(dataloader, 0):
+        ############################
+        # (1) Update D network: maximize log(D(x)) + log(1 - D(G(z)))
+        ###########################
+        # train with real
+        netD.zero_grad()
+        real_cpu = data[0].to(device)
+        batch_size = real_cpu.size(0)
+        label = torch.full((batch_size,), real_label,
+                           dtype=real_cpu.dtype, device=device)
+
+        output = netD(real_cpu)
+        errD_real = criterion(output, label)
+        errD_real.backward()
+        D_x = output.mean().item()
+
+        # train with fake
+        noise = torch.from_numpy(rng.standard_normal((batch_size, nz, 1, 1))).to(device)
+        fake = netG(noise)
+        label.fill_(fake_label)
+        output = netD(fake.detach())
+        errD_fake = criterion(output, label)
+        errD_fake.backward()
+        D_G_z1 = output.mean().item()
+        errD = errD_real + errD_fake
+        optimizerD.step()
+
+        ############################
+        # (2) Update G network: maximize log(D(G(z)))
+        ###########################
+        netG.zero_grad()
+        label.fill_(real_label)  # fake labels are real for generator cost
+        output = netD(fake)
+        errG = criterion(output, label)
+        errG.backward()
+        D_G_z2 = output.mean().item()
+        optimizerG.step()
+
+        print('[%d/%d][%d/%d] Loss_D: %.4f Loss_G: %.4f D(x): %.4f D(G(z)): %.4f / %.4f'
+              % (epoch, 2, i, len(dataloader),
+                 errD.item(), errG.item(), D_x, D_G_z1, D_G_z2))
+        log.append((errD.item(), errG.item(), D_x, D_G_z1, D_G_z2))
+
+netG.eval()
+with torch.no_grad():
+    fake = netG(fixed_noise).detach().cpu()
+generator_state = netG.state_dict()
+discriminator_state = netD.state_dict()
+'''
+
+
+def test_dcgan_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DCGAN: ConvTranspose2d/BatchNorm2d generator, LeakyReLU/Sigmoid discriminator, BCELoss, fake.detach(),
+    label.fill_, two Adam optimisers; synced weights and numpy noise, so every number must agree."""
+    theirs, ours = run(DCGAN_EXAMPLE, monkeypatch, "dcgan")
+    for key in ("generator_repr", "log", "fake", "generator_state", "discriminator_state"):
+        assert_close(ours[key], theirs[key], rtol=1e-7, atol=1e-9, where=key)
+
+
+# --- 10. the PyTorch Quickstart tutorial (FashionMNIST stand-in), accelerator-style device selection -------------
+QUICKSTART = r'''
+import os
+import tempfile
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+torch.set_default_dtype(torch.float64)
+rng = np.random.default_rng(6)
+prototypes = rng.random((10, 1, 28, 28))
+
+
+def fake_fashion(n):
+    y = rng.integers(0, 10, n)
+    return TensorDataset(torch.from_numpy(prototypes[y] + 0.4 * rng.standard_normal((n, 1, 28, 28))),
+                         torch.from_numpy(y))
+
+
+training_data, test_data = fake_fashion(96), fake_fashion(32)
+batch_size = 16
+
+# Create data loaders.
+train_dataloader = DataLoader(training_data, batch_size=batch_size)
+test_dataloader = DataLoader(test_data, batch_size=batch_size)
+
+for X, y in test_dataloader:
+    print(f"Shape of X [N, C, H, W]: {X.shape}")
+    print(f"Shape of y: {y.shape} {y.dtype}")
+    shapes = (tuple(X.shape), tuple(y.shape), y.dtype == torch.int64)
+    break
+
+device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"
+print(f"Using {device} device")
+
+
+# Define model
+class NeuralNetwork(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.linear_relu_stack = nn.Sequential(
+            nn.Linear(28*28, 512),
+            nn.ReLU(),
+            nn.Linear(512, 512),
+            nn.ReLU(),
+            nn.Linear(512, 10)
+        )
+
+    def forward(self, x):
+        x = self.flatten(x)
+        logits = self.linear_relu_stack(x)
+        return logits
+
+
+model = sync_weights(NeuralNetwork().to(device))
+print(model)
+model_repr = repr(model)
+
+loss_fn = nn.CrossEntropyLoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=1e-1)
+
+
+def train(dataloader, model, loss_fn, optimizer):
+    size = len(dataloader.dataset)
+    model.train()
+    for batch, (X, y) in enumerate(dataloader):
+        X, y = X.to(device), y.to(device)
+
+        # Compute prediction error
+        pred = model(X)
+        loss = loss_fn(pred, y)
+
+        # Backpropagation
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+
+        if batch % 2 == 0:
+            loss, current = loss.item(), (batch + 1) * len(X)
+            print(f"loss: {loss:>7f}  [{current:>5d}/{size:>5d}]")
+            losses.append(loss)
+
+
+def test(dataloader, model, loss_fn):
+    size = len(dataloader.dataset)
+    num_batches = len(dataloader)
+    model.eval()
+    test_loss, correct = 0, 0
+    with torch.no_grad():
+        for X, y in dataloader:
+            X, y = X.to(device), y.to(device)
+            pred = model(X)
+            test_loss += loss_fn(pred, y).item()
+            correct += (pred.argmax(1) == y).type(torch.float).sum().item()
+    test_loss /= num_batches
+    correct /= size
+    print(f"Test Error: \n Accuracy: {(100*correct):>0.1f}%, Avg loss: {test_loss:>8f} \n")
+    results.append((correct, test_loss))
+
+
+losses, results = [], []
+epochs = 3
+for t in range(epochs):
+    print(f"Epoch {t+1}\n-------------------------------")
+    train(train_dataloader, model, loss_fn, optimizer)
+    test(test_dataloader, model, loss_fn)
+print("Done!")
+
+path = os.path.join(tempfile.mkdtemp(), "model.pth")
+torch.save(model.state_dict(), path)
+print("Saved PyTorch Model State to model.pth")
+
+model = NeuralNetwork().to(device)
+model.load_state_dict(torch.load(path, weights_only=True))
+
+classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+model.eval()
+x, y = test_data[0][0], test_data[0][1]
+with torch.no_grad():
+    x = x.to(device)
+    pred = model(x)
+    predicted, actual = classes[pred[0].argmax(0)], classes[y]
+    print(f'Predicted: "{predicted}", Actual: "{actual}"')
+'''
+
+
+def test_quickstart_tutorial(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Quickstart: no shuffling or dropout, so losses, accuracies and the reloaded prediction must agree."""
+    theirs, ours = run(QUICKSTART, monkeypatch, "quickstart")
+    for key in ("shapes", "device", "model_repr", "losses", "results", "predicted", "actual", "pred"):
+        assert_close(ours[key], theirs[key], rtol=1e-8, atol=1e-10, where=key)
+    assert theirs["results"][-1][0] > 0.5  # learnt: accuracy well above chance (0.1)
