@@ -179,6 +179,7 @@ def test_reductions_keep_float32():
         assert x.grad.dtype == tg.float32
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # log(0) of empty reductions: numpy warns, torch does not
 @given(shape=shapes(min_dims=0, max_dims=3, min_side=0, max_side=4), seed=seeds, data=st.data())
 def test_cumsum_and_logsumexp(shape, seed, data):
     nd = len(shape)
@@ -189,6 +190,7 @@ def test_cumsum_and_logsumexp(shape, seed, data):
     check_parity(lambda m, a: m.logsumexp(a * 30, d, keepdim=keepdim), [normal(shape, seed)])
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_cumsum_dtypes_and_logsumexp_of_infinities_like_torch():
     for m in (tg, torch):
         assert m.cumsum(m.tensor([True, False, True]), 0).dtype == m.int64
