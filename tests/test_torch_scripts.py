@@ -1,7 +1,7 @@
 """Acceptance: whole PyTorch scripts run unchanged with `torch` bound to tinygrad_cnn.
 
 Each script below is ordinary PyTorch source (only `torch`, `torch.nn`, `torch.nn.functional`, `torch.optim`,
-`torch.utils.data`, plus numpy/math/argparse/tempfile). `run()` executes the same text twice: once as written
+`torch.utils.data`, `torch.autograd`, plus numpy and the standard library). `run()` executes the same text twice: once as written
 (real torch) and once with `sys.modules['torch']`, `sys.modules['torch.nn']`, ... pointing at tinygrad_cnn (set
 with monkeypatch, so they are restored afterwards). The results the scripts leave in their globals are compared:
 numerically (float64) where both runs can see the same numbers, by behaviour (shapes, dtypes, loss going down)
@@ -63,6 +63,11 @@ def run(src: str, monkeypatch: pytest.MonkeyPatch, name: str) -> tuple[dict, dic
             finally:
                 lib.set_default_dtype(old_dtype)
                 torch.set_num_threads(old_threads)
+        for value in ns.values():
+            # a torch DataLoader iterator left half-used (`images, labels = next(iter(loader))`) stops its worker
+            # processes when collected; collected later, while `torch` is aliased, the shutdown waits 5 s a worker
+            if lib is torch and hasattr(value, "_shutdown_workers"):
+                value._shutdown_workers()
         results.append(ns)
     assert sync.used == len(sync.states), "the tinygrad_cnn run created a different number of models"
     return results[0], results[1]
@@ -102,7 +107,7 @@ def assert_close(ours: Any, theirs: Any, rtol: float = 1e-9, atol: float = 1e-11
         else:
             np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=where)
     elif isinstance(b, float):
-        assert isinstance(a, float), f"{where}: {type(a).__name__} vs torch float"
+        assert type(a) is type(b), f"{where}: {type(a).__name__} vs torch {type(b).__name__}"
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=where)
     else:
         assert type(a) is type(b) and a == b, f"{where}: {a!r} vs torch {b!r}"
