@@ -25,8 +25,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m tinygrad_cnn demo
 
+# One BLAS/OpenMP thread: on a shared 2-core machine spin-waiting BLAS threads slow everything down 10-100x.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench.py
