@@ -21,6 +21,7 @@ from .functions_index import *  # noqa: F401,F403 - tg.sort, tg.topk, tg.cumsum,
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, load_torch_state_dict, save
 from .tensor import Size, Tensor
+from .threads import get_num_threads, set_num_threads
 
 dtype = DType
 __version__ = "0.1.0"
