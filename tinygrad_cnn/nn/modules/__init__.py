@@ -9,9 +9,10 @@ from .linear import Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .param_containers import ParameterDict, ParameterList
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, LPPool2d, MaxPool2d, StochasticPool2d
 
-__all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Linear", "Identity", "Conv2d", "ConvTranspose2d",
+__all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Linear", "Identity", "Conv2d", "ConvTranspose2d",
            "LENET5_C3_TABLE", "MaxPool2d", "AvgPool2d", "LPPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
            "StochasticPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout", "Dropout2d", "ReLU", "ReLU6",
            "Hardtanh", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Softplus", "SiLU", "Softmax", "LogSoftmax",
