@@ -18,6 +18,7 @@ from .dtypes import (DType, bool, double, float, float16, float32, float64, get_
                      int16, int32, int64, long, set_default_dtype, short, uint8)
 from .functions import *  # noqa: F401,F403 - tg.exp, tg.sum, ... (each the Tensor method of that name)
 from .functions_index import *  # noqa: F401,F403 - tg.sort, tg.topk, tg.cumsum, tg.flip, tg.scatter, ...
+from .functions_linalg import *  # noqa: F401,F403 - tg.einsum, tg.meshgrid, tg.diag, tg.var_mean, ...
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, load_torch_state_dict, save
 from .tensor import Size, Tensor

@@ -21,6 +21,20 @@ def erf(x: np.ndarray) -> np.ndarray:
     return np.asarray(_erf(x), dtype=np.float64).astype(x.dtype, copy=False)
 
 
+class Erf(Primitive):
+    """erf(x) = 2/sqrt(pi) * integral_0^x exp(-t^2) dt, elementwise; d/dx = 2/sqrt(pi) * exp(-x^2)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return erf(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: np.ndarray) -> tuple[np.ndarray]:
+        (x,) = ctx.saved_tensors
+        return (g * (np.exp(-x * x) * (2 / math.sqrt(math.pi))),)  # a Python float: float32 stays float32
+
+
 class LeakyReLU(Primitive):
     """x if x > 0 else negative_slope * x; at x == 0 the gradient is negative_slope (as torch)."""
 

@@ -58,6 +58,24 @@ class IndexMixin:
             return tuple(wrap(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(self._data)))
         return wrap(np.argwhere(self._data).astype(np.int64))
 
+    def diag(self, diagonal: int = 0) -> "Tensor":
+        """1-D (n,) -> 2-D (n + |k|, n + |k|) with the vector on diagonal k (zeros elsewhere);
+        2-D (r, c) -> 1-D: the elements x[i, i + k] of diagonal k (empty when k is outside the matrix)."""
+        from ..ops.index import IndexPut
+
+        k = int(diagonal)
+        if self.ndim == 1:
+            n = self.shape[0] + abs(k)
+            pos = np.arange(self.shape[0])
+            idx = (pos + max(-k, 0), pos + max(k, 0))  # (row, column) of each diagonal element
+            return IndexPut.apply(wrap(np.zeros((n, n), self._data.dtype)), idx, self)
+        if self.ndim != 2:
+            raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {self.ndim}D (shape {tuple(self.shape)})")
+        r, c = self.shape
+        length = max(0, min(r, c - k) if k >= 0 else min(r + k, c))
+        pos = np.arange(length)
+        return self[(pos + max(-k, 0), pos + max(k, 0))]
+
     def tril(self, diagonal: int = 0) -> "Tensor":
         """Zero above the diagonal-th diagonal of the last two dims."""
         return self.masked_fill(wrap(~_band(self, diagonal, lower=True)), 0)

@@ -52,6 +52,31 @@ class InplaceMixin:
 
         return inplace(self, lambda s: s.relu(), "relu_")
 
+    def abs_(self) -> "Tensor":
+        from ..ops.inplace import inplace
+
+        return inplace(self, lambda s: s.abs(), "abs_")
+
+    def neg_(self) -> "Tensor":
+        from ..ops.inplace import inplace
+
+        return inplace(self, lambda s: s.neg(), "neg_")
+
+    def exp_(self) -> "Tensor":
+        return _float_unary_(self, "exp")
+
+    def log_(self) -> "Tensor":
+        return _float_unary_(self, "log")
+
+    def sqrt_(self) -> "Tensor":
+        return _float_unary_(self, "sqrt")
+
+    def sigmoid_(self) -> "Tensor":
+        return _float_unary_(self, "sigmoid")
+
+    def tanh_(self) -> "Tensor":
+        return _float_unary_(self, "tanh")
+
     def masked_fill_(self, mask: "Tensor", value: Any) -> "Tensor":
         from ..ops.inplace import inplace
 
@@ -122,6 +147,16 @@ class InplaceMixin:
 
     def __itruediv__(self, other: Any) -> "Tensor":
         return self.div_(other)
+
+
+def _float_unary_(t: Tensor, name: str) -> Tensor:
+    """t.<name>_(): the float result cannot be stored in an integer tensor, so torch refuses (no truncation)."""
+    from ..ops.inplace import inplace
+
+    if t._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{name}_: result type Float can't be cast to the desired output type {t.dtype} "
+                           f"(shape {tuple(t.shape)})")
+    return inplace(t, lambda s: getattr(s, name)(), f"{name}_")
 
 
 def _overwrite(old: Tensor, new: Tensor) -> Tensor:

@@ -48,6 +48,11 @@ class PointwiseMixin:
     def cos(self) -> "Tensor":
         return E.Cos.apply(_floating(self))
 
+    def erf(self) -> "Tensor":
+        from ..ops.activation import Erf
+
+        return Erf.apply(_floating(self))
+
     def sign(self) -> "Tensor":
         return wrap(np.sign(self._data))
 

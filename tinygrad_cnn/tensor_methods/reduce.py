@@ -101,6 +101,48 @@ class ReduceMixin:
             return x.clone()
         return R.Cumsum.apply(x, dim_arg(dim, x.ndim, "cumsum"))
 
+    def cumprod(self, dim: int, *, dtype: Any = None) -> "Tensor":
+        """Running products along dim (same shape); integers and bools multiply as int64, as in torch.
+
+        Composed as a chain of multiplications of the slices along dim, so the gradient is exact even where x has
+        zeros (dividing the output by x would not be). Cost: one node per slice.
+        """
+        from ..creation import stack
+
+        x = self if dtype is None else self.to(dtype)
+        if x._data.dtype.kind in "bui" and dtype is None:
+            x = x.to(dtypes.int64)
+        if x.ndim == 0:
+            dim_arg(dim, 0, "cumprod")
+            return x.clone()
+        d = dim_arg(dim, x.ndim, "cumprod")
+        if x.shape[d] == 0:
+            return x.clone()
+        outs = []
+        for piece in x.unbind(d):
+            outs.append(piece if not outs else outs[-1] * piece)
+        return stack(outs, d)
+
+    def diff(self, n: int = 1, dim: int = -1, prepend: "Tensor | None" = None,
+             append: "Tensor | None" = None) -> "Tensor":
+        """n-th forward difference along dim: out[i] = x[i + 1] - x[i], applied n times, after joining prepend and
+        append to x along dim. Shape: size m along dim becomes max(m - n, 0)."""
+        from ..creation import cat
+
+        if self.ndim == 0:
+            raise RuntimeError("diff expects input to be at least one-dimensional")
+        d = dim_arg(dim, self.ndim, "diff")
+        x = self
+        if prepend is not None or append is not None:
+            edge = (*self.shape[:d], 1, *self.shape[d + 1:])  # a 0-d prepend/append is one slice along dim
+            x = cat([p if p.ndim else p.expand(*edge) for p in (prepend, self, append) if p is not None], d)
+        for _ in range(n):
+            m = x.shape[d]
+            if m == 0:
+                break
+            x = x.narrow(d, 1, m - 1) - x.narrow(d, 0, m - 1)
+        return x
+
     def logsumexp(self, dim: Any, keepdim: bool = False) -> "Tensor":
         """log(sum(exp(x), dim)), shifted by the (detached) max so large inputs do not overflow."""
         from .pointwise import _floating

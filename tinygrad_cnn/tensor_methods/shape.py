@@ -9,7 +9,7 @@ import numpy as np
 from .. import dtypes
 from .._tensor_args import axes_arg, dim_arg, shape_arg
 from ..ops import shape as S
-from ._common import wrap
+from ._common import _raw, wrap
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -123,6 +123,30 @@ class ShapeMixin:
         for n, r in zip(x.shape, sizes):
             big += [r, n]
         return x.reshape(*inter).expand(*big).reshape(*[n * r for n, r in zip(x.shape, sizes)])
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None, *,
+                          output_size: int | None = None) -> "Tensor":
+        """Each slice along dim repeated repeats[i] times in place (dim None: of the flattened tensor).
+        repeats is an int or a 0-d / 1-d integer tensor of size 1 or size(dim). Shape: size(dim) -> sum(repeats).
+        Composed as an index_select, so the gradient sums the copies."""
+        x, d = (self.reshape(-1), 0) if dim is None else (self, dim_arg(dim, self.ndim, "repeat_interleave"))
+        if x.ndim == 0:
+            x = x.reshape(1)
+        reps = np.asarray(_raw(repeats))
+        if reps.dtype.kind not in "iu" or reps.ndim > 1:
+            raise RuntimeError(f"repeat_interleave: repeats must be an int or a 0-d or 1-d integer tensor, got "
+                               f"dtype {reps.dtype}, shape {reps.shape}")
+        n = x.shape[d]
+        if reps.ndim == 1 and reps.shape[0] not in (1, n):
+            raise RuntimeError(f"repeat_interleave: repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {reps.shape[0]} and input.size({d}) = {n}")
+        if (reps < 0).any():
+            raise RuntimeError("repeat_interleave: repeats can not be negative")
+        idx = np.repeat(np.arange(n), np.broadcast_to(reps, (n,)))
+        if output_size is not None and output_size != idx.shape[0]:
+            raise RuntimeError(f"repeat_interleave: output_size ({output_size}) does not match the sum of repeats "
+                               f"({idx.shape[0]})")
+        return x[(slice(None),) * d + (idx,)]
 
     def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple:
         from ..creation import split
