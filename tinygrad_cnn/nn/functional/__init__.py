@@ -11,3 +11,6 @@ from .loss import *  # noqa: F401,F403
 from .misc import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .upsampling import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403
+from .sparse import *  # noqa: F401,F403

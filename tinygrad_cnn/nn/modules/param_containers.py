@@ -24,9 +24,9 @@ def _as_parameter(value: Any) -> Any:
 
 
 # torch.typename's legacy tensor-type names, which ParameterDict's repr prints (ParameterList prints the dtype)
-_TYPENAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "bfloat16": "BFloat16Tensor",
-              "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
-              "uint8": "ByteTensor", "bool": "BoolTensor"}
+_TYPENAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "bfloat16":
+              "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8":
+              "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
 
 
 def _entry_repr(key: Any, value: Any, legacy_type: bool) -> str:
