@@ -49,6 +49,31 @@ def test_einsum_parity(eq, shps):
     check_parity(lambda m, *xs: m.einsum(eq, *xs), arrays)
 
 
+@st.composite
+def einsum_problems(draw):
+    """A random equation over labels a-d (repeats within an operand allowed), 1-3 operands, explicit or implicit
+    output, and operand shapes that match or broadcast (size 1)."""
+    sizes = dict(zip("abcd", draw(st.lists(st.integers(1, 3), min_size=4, max_size=4))))
+    terms = draw(st.lists(st.text("abcd", min_size=0, max_size=3), min_size=1, max_size=3))
+    seen = sorted(set("".join(terms)))
+    if draw(st.booleans()):
+        out = "".join(draw(st.permutations(seen))[:draw(st.integers(0, len(seen)))])
+        eq = ",".join(terms) + "->" + out
+    else:
+        eq = ",".join(terms)
+    # a label seen once in an operand may have size 1 there: it broadcasts against the other operands' size
+    ones = draw(st.lists(st.booleans(), min_size=len(terms) * 3, max_size=len(terms) * 3))
+    shps = [tuple(1 if ones[3 * i + j] and t.count(c) == 1 else sizes[c] for j, c in enumerate(t))
+            for i, t in enumerate(terms)]
+    return eq, shps
+
+
+@given(problem=einsum_problems(), seed=seeds)
+def test_einsum_random_equations(problem, seed):
+    eq, shps = problem
+    check_parity(lambda m, *xs: m.einsum(eq, *xs), [np.asarray(normal(s, seed + i)) for i, s in enumerate(shps)])
+
+
 @pytest.mark.parametrize("eq, shps", [("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]), ("iij,j->i", [(2, 2, 3), (3,)]),
                                        ("...i,i->...", [(2, 3), (3,)])])
 def test_einsum_gradcheck(eq, shps):
@@ -152,6 +177,8 @@ def test_diff_prepend_append():
     assert tg.autograd.gradcheck(lambda x: x.diff(n=2), [_f64(2, 5)])
     with pytest.raises(RuntimeError, match="one-dimensional"):
         tg.diff(tg.tensor(1.0))
+    b = np.array([True, False, False, True])
+    assert tg.diff(tg.tensor(b)).tolist() == torch.diff(torch.tensor(b)).tolist()
 
 
 @pytest.mark.parametrize("repeats, dim", [(2, None), (3, 0), (2, 1), (np.array([1, 0, 2]), 0), (np.array(2), -1),

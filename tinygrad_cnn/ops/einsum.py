@@ -121,7 +121,7 @@ def _operand_grad(g: np.ndarray, out: str, subs: list[str], xs: tuple, i: int) -
     grad = np.asarray(grad).reshape([size[c] if c in kept else 1 for c in labels])  # (*labels)
     grad = np.broadcast_to(grad, [size[c] for c in labels])
     if labels == term:
-        return np.ascontiguousarray(grad, dtype=xs[i].dtype)
+        return np.array(grad, dtype=xs[i].dtype)  # a writeable copy (not ascontiguousarray: it makes 0-d 1-d)
     full = np.zeros(shape, dtype=xs[i].dtype)
     np.einsum(term + "->" + labels, full)[...] = grad          # the diagonal view of a repeated label is writeable
     return full

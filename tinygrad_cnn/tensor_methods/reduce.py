@@ -140,7 +140,8 @@ class ReduceMixin:
             m = x.shape[d]
             if m == 0:
                 break
-            x = x.narrow(d, 1, m - 1) - x.narrow(d, 0, m - 1)
+            hi, lo = x.narrow(d, 1, m - 1), x.narrow(d, 0, m - 1)
+            x = (hi != lo) if x._data.dtype == np.bool_ else hi - lo  # bools: logical xor, as torch
         return x
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> "Tensor":
