@@ -48,7 +48,8 @@ def basic_index(draw, shape):
     items = []
     dims = list(shape)
     used_ellipsis = False
-    while dims and draw(st.booleans()):
+    # after an Ellipsis the items index the trailing dims drawn for them, so all of those must be indexed
+    while dims and (used_ellipsis or draw(st.booleans())):
         n = dims.pop(0)
         kind = draw(st.sampled_from(["int", "slice", "slice", "none", "ellipsis"] if n else ["slice", "none"]))
         if kind == "int":
