@@ -18,12 +18,13 @@ from collections import Counter
 from typing import Any, Callable, Iterable
 
 from ._lr_base import LRScheduler
+from ._lr_cyclic import CosineAnnealingWarmRestarts, CyclicLR
 from ._lr_special import ChainedScheduler, OneCycleLR, ReduceLROnPlateau, SequentialLR
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
            "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "SequentialLR", "ChainedScheduler", "OneCycleLR",
-           "ReduceLROnPlateau"]
+           "ReduceLROnPlateau", "CyclicLR", "CosineAnnealingWarmRestarts"]
 
 
 class LambdaLR(LRScheduler):
