@@ -101,6 +101,10 @@ def test_einsum_only_needed_grads():
     ("ij,jk->ik", [(2, 3), (4, 2)], "do not broadcast"),
     ("ij->ii", [(2, 2)], "more than once"),
     ("ij->k", [(2, 2)], "does not appear"),
+    ("i.j->ij", [(2, 2)], "ellipsis"),
+    ("ij->i->j", [(2, 2)], "arrow"),
+    ("ii->i", [(2, 3)], "sizes don't match"),
+    ("ii->i", [(1, 3)], "sizes don't match"),
 ])
 def test_einsum_errors(eq, shps, msg):
     with pytest.raises(RuntimeError, match=msg):

@@ -31,10 +31,15 @@ def parse_equation(equation: str, shapes: list[tuple[int, ...]]) -> tuple[list[s
     if len(terms) != len(shapes):
         raise RuntimeError(f"einsum(): the equation '{equation}' has {len(terms)} operand(s) but {len(shapes)} "
                            f"were given (shapes {[tuple(s) for s in shapes]})")
-    used = set(c for c in eq if c.isalpha())
+    used = set(c for c in eq if c in _LETTERS)
     for c in eq:
-        if not (c.isalpha() or c in ",.->"):
-            raise RuntimeError(f"einsum(): invalid subscript given in the equation '{equation}': '{c}'")
+        if c not in _LETTERS and c not in ",.->":
+            raise RuntimeError(f"einsum(): invalid subscript given in the equation '{equation}': '{c}' (only "
+                               f"letters a-z, A-Z are labels)")
+    for part in terms + [rhs]:
+        if part.count("...") > 1 or "." in part.replace("...", "", 1) or "-" in part or ">" in part:
+            raise RuntimeError(f"einsum(): found '.' or '->' that is not part of one '...' ellipsis or one arrow "
+                               f"in the equation '{equation}'")
     fresh = [c for c in _LETTERS if c not in used]
     counts = [len(t.replace("...", "")) for t in terms]
     for i, (term, shape, n) in enumerate(zip(terms, shapes, counts)):
@@ -61,6 +66,9 @@ def _check_sizes(equation: str, subs: list[str], out: str, shapes: list) -> tupl
     size: dict[str, int] = {}
     for term, shape in zip(subs, shapes):
         for c, n in zip(term, shape):
+            if term.count(c) > 1 and len({m for d, m in zip(term, shape) if d == c}) > 1:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for an operand but the sizes don't match "
+                                   f"(equation '{equation}', shapes {[tuple(s) for s in shapes]})")
             if c not in size or size[c] == 1:
                 size[c] = n
             elif n not in (1, size[c]):
