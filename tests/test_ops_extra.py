@@ -244,6 +244,15 @@ def test_inplace_unary(name):
     check_parity(fn, [data])
 
 
+@pytest.mark.parametrize("name", ["exp_", "sqrt_", "tanh_", "abs_"])
+def test_inplace_unary_through_view(name):
+    def fn(m, x):
+        y = x * 1.5
+        getattr(y[1:, ::2], name)()  # the change reaches y's history through the view
+        return y
+    check_parity(fn, [positive((3, 4), 1)])
+
+
 def test_inplace_unary_leaf_and_int_refused():
     x = tg.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf"):
