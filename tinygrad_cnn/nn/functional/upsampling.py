@@ -21,7 +21,6 @@ __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
 
 _MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
 _LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}  # mode -> the input dimension it needs
-_NAMES = {3: "linear", 4: "bilinear", 5: "trilinear"}
 
 
 def _nearest_index(n_in: int, n_out: int, scale: float | None, exact: bool, shortcut: bool) -> np.ndarray:
@@ -98,6 +97,33 @@ def _gather(x: Tensor, axis: int, idx: np.ndarray) -> Tensor:
     return GetItem.apply(x, (slice(None),) * axis + (idx,))   # (..., len(idx), ...) at `axis`
 
 
+def _check_mode(input: Tensor, mode: str, antialias: bool) -> None:
+    """torch's errors for a mode that does not fit the input's dimension; ours for what is not implemented."""
+    if input.ndim not in (3, 4, 5) or mode not in ("nearest", "nearest-exact", "area", *_LINEAR):
+        if mode in _LINEAR and input.ndim in (3, 4, 5):
+            raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_LINEAR[mode]}D input")
+        if mode in ("bicubic", "lanczos") and input.ndim == 4:
+            raise NotImplementedError(f"interpolate: mode '{mode}' is not implemented in tinygrad_cnn")
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) "
+                                  f"for the modes: {_MODES} (got {mode})")
+    if mode in _LINEAR and _LINEAR[mode] != input.ndim:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_LINEAR[mode]}D input")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not implemented in tinygrad_cnn")
+
+
+def _resize_axis(x: Tensor, axis: int, n_out: int, scale: float | None, mode: str, align_corners: bool) -> Tensor:
+    """Resize one spatial axis: a gather ('nearest*') or a weighted sum of two gathers (the linear modes)."""
+    n_in = x.shape[axis]
+    if mode in ("nearest", "nearest-exact"):
+        exact = mode == "nearest-exact"
+        return _gather(x, axis, _nearest_index(n_in, n_out, scale, exact, not exact and x.ndim == 4))
+    i0, i1, lambda0, lambda1 = _linear_weights(n_in, n_out, scale, align_corners, x._data.dtype)
+    bshape = (n_out,) + (1,) * (x.ndim - axis - 1)              # broadcast the weights along the later axes
+    return (_gather(x, axis, i0) * Tensor._wrap(lambda0.reshape(bshape))
+            + _gather(x, axis, i1) * Tensor._wrap(lambda1.reshape(bshape)))
+
+
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
@@ -122,17 +148,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
                              "linear | bilinear | bicubic | trilinear")
     else:
         align_corners = bool(align_corners)
-    if input.ndim not in (3, 4, 5) or mode not in ("nearest", "nearest-exact", "area", *_LINEAR):
-        if mode in _LINEAR and input.ndim in (3, 4, 5):
-            raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_LINEAR[mode]}D input")
-        if mode in ("bicubic", "lanczos") and input.ndim == 4:
-            raise NotImplementedError(f"interpolate: mode '{mode}' is not implemented in tinygrad_cnn")
-        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) "
-                                  f"for the modes: {_MODES} (got {mode})")
-    if mode in _LINEAR and _LINEAR[mode] != input.ndim:
-        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_LINEAR[mode]}D input")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not implemented in tinygrad_cnn")
+    _check_mode(input, mode, antialias)
     # 'area' always works from an integer size, as torch (its scale_factor goes through recompute_scale_factor)
     recompute = recompute_scale_factor or (mode == "area" and size is None)
     out_sizes, scales = _sizes_and_scales(input, size, scale_factor, recompute)
@@ -148,15 +164,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
                                   f"'{str(input.dtype).rpartition('.')[2]}' (interpolate needs a floating input)")
     x = input
     for k, (n_out, scale) in enumerate(zip(out_sizes, scales)):
-        axis, n_in = 2 + k, input.shape[2 + k]
-        if mode in ("nearest", "nearest-exact"):
-            exact = mode == "nearest-exact"
-            x = _gather(x, axis, _nearest_index(n_in, n_out, scale, exact, not exact and input.ndim == 4))
-            continue
-        i0, i1, lambda0, lambda1 = _linear_weights(n_in, n_out, scale, align_corners, input._data.dtype)
-        bshape = (n_out,) + (1,) * (input.ndim - axis - 1)     # broadcast the weights along the later axes
-        x = (_gather(x, axis, i0) * Tensor._wrap(lambda0.reshape(bshape))
-             + _gather(x, axis, i1) * Tensor._wrap(lambda1.reshape(bshape)))
+        x = _resize_axis(x, 2 + k, n_out, scale, mode, align_corners)
     return x
 
 
