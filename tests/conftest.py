@@ -2,7 +2,9 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-# Bounded example counts keep the suite fast; `--hypothesis-profile=thorough` for a deeper run.
-settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("thorough", max_examples=300, deadline=None)
+# Bounded example counts keep the suite fast, and derandomize makes every CI run draw the same examples (a red CI
+# is then reproducible, never a lucky draw); HYPOTHESIS_PROFILE=thorough explores 300 fresh examples per test.
+settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
