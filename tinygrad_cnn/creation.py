@@ -10,7 +10,7 @@ from ._tensor_args import check_device, dim_arg
 from .ops.selection import Where
 from .ops.shape import Cat
 from .random import rng_of
-from .tensor import Tensor, _as_tensor
+from .tensor import Tensor
 
 
 def _np_dtype(dtype: Any, default: dtypes.DType | None = None) -> np.dtype:

@@ -8,7 +8,6 @@ target with `os.replace`, so an interrupted save leaves the old checkpoint intac
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import tempfile

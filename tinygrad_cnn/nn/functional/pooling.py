@@ -17,7 +17,7 @@ from ...ops._windows import pool_out_size
 from ...ops.pool import AdaptiveMaxPool2d, AvgPool2d, MaxPool2d, StochasticPool2d
 from ...random import Generator, rng_of
 from ...tensor import Tensor
-from ._window_args import Pair, is_int, batched, check_output_size, floating, pair, pool_geometry
+from ._window_args import Pair, is_int, batched, check_output_size, floating, pool_geometry
 
 __all__ = ["max_pool2d", "avg_pool2d", "lp_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
            "stochastic_pool2d"]

@@ -5,7 +5,7 @@ keeps working; integer buffers such as `num_batches_tracked` are left alone, as 
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -13,6 +13,9 @@ from ... import dtypes
 from ..._tensor_args import check_device
 from ...autograd import grad_mode
 from ...tensor import Tensor
+
+if TYPE_CHECKING:  # the mixin's methods return the Module they are called on
+    from .module import Module
 
 
 class ConversionMixin:

@@ -1,7 +1,7 @@
 """Flatten and Unflatten (torch.nn semantics); pure reshapes, so gradients are reshaped back."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 from ...tensor import Tensor
 from .module import Module
