@@ -10,7 +10,7 @@ import tinygrad_cnn as tg
 from tinygrad_cnn import models, nn, serialization
 from tinygrad_cnn.cli import main
 from tinygrad_cnn.models.registry import ModelSpec
-from tinygrad_cnn.training import Trainer, load_checkpoint, resolve_config, trainer as trainer_module
+from tinygrad_cnn.training import Trainer, load_checkpoint, resolve_config
 
 
 def tiny_net():
