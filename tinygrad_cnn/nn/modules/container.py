@@ -12,6 +12,14 @@ from .module import Module, _addindent
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
 
 
+def positive_index(idx: Any, size: int) -> int:
+    """idx (negative counts from the end) as 0..size-1; torch's IndexError text when it is out of range."""
+    idx = operator.index(idx)
+    if not -size <= idx < size:
+        raise IndexError(f"index {idx} is out of range")
+    return idx % size
+
+
 def _renumber(module: Module) -> None:
     """After a deletion: rename the children 0..n-1 in order, as torch's Sequential and ModuleList do."""
     object.__setattr__(module, "_modules", dict(zip([str(i) for i in range(len(module._modules))],
@@ -34,11 +42,7 @@ class Sequential(Module):
                 self.add_module(str(idx), module)
 
     def _get_item_by_idx(self, iterator: Iterable, idx: int) -> Any:
-        size = len(self)
-        idx = operator.index(idx)
-        if not -size <= idx < size:
-            raise IndexError(f"index {idx} is out of range")
-        return next(islice(iterator, idx % size, None))
+        return next(islice(iterator, positive_index(idx, len(self)), None))
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
@@ -125,10 +129,7 @@ class ModuleList(Module):
             self.extend(modules)
 
     def _get_abs_string_index(self, idx: int) -> str:
-        idx = operator.index(idx)
-        if not -len(self) <= idx < len(self):
-            raise IndexError(f"index {idx} is out of range")
-        return str(idx + len(self) if idx < 0 else idx)
+        return str(positive_index(idx, len(self)))
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):

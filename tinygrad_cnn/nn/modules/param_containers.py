@@ -6,13 +6,13 @@ registered under '0', '1', ... (list) or under their keys (dict), which gives st
 """
 from __future__ import annotations
 
-import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any, Iterator
 
 from ...tensor import Tensor
 from ..parameter import Parameter
+from .container import positive_index
 from .module import Module
 
 __all__ = ["ParameterList", "ParameterDict"]
@@ -50,10 +50,7 @@ class ParameterList(Module):
             self += values
 
     def _get_abs_string_index(self, idx: int) -> str:
-        idx = operator.index(idx)
-        if not -len(self) <= idx < len(self):
-            raise IndexError(f"index {idx} is out of range")
-        return str(idx + len(self) if idx < 0 else idx)
+        return str(positive_index(idx, len(self)))
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
