@@ -15,6 +15,23 @@ from .module import Module
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm"]
 
 
+def _affine_parameters(module: Module, shape: Any, bias: bool, dt: np.dtype) -> None:
+    """Register the learnable scale `weight` and shift `bias` of that shape, or None for both when shape is None
+    (affine=False); bias=False keeps the weight only. Values are set by _reset_affine."""
+    weight = Parameter(Tensor._wrap(np.empty(shape, dt))) if shape is not None else None
+    module.register_parameter("weight", weight)
+    has_bias = weight is not None and bias
+    module.register_parameter("bias", Parameter(Tensor._wrap(np.empty(shape, dt))) if has_bias else None)
+
+
+def _reset_affine(module: Module) -> None:
+    """weight = 1, bias = 0 (torch's initialisation of every normalisation layer), where they exist."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class _BatchNorm(Module):
     """Shared by BatchNorm1d/2d: parameters weight/bias (affine), buffers running_mean, running_var and
     num_batches_tracked (track_running_stats).
@@ -34,15 +51,7 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dt = factory_dtype(dtype, device, type(self).__name__)
-        if affine:
-            self.weight = Parameter(Tensor._wrap(np.empty(num_features, dt)))
-            if bias:
-                self.bias = Parameter(Tensor._wrap(np.empty(num_features, dt)))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, num_features if affine else None, bias, dt)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor._wrap(np.zeros(num_features, dt)))
             self.register_buffer("running_var", Tensor._wrap(np.ones(num_features, dt)))
@@ -60,10 +69,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim not in self._dims:
@@ -121,22 +127,11 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         dt = factory_dtype(dtype, device, "LayerNorm")
-        if elementwise_affine:
-            self.weight = Parameter(Tensor._wrap(np.empty(self.normalized_shape, dt)))
-            if bias:
-                self.bias = Parameter(Tensor._wrap(np.empty(self.normalized_shape, dt)))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.normalized_shape if elementwise_affine else None, bias, dt)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -164,22 +159,11 @@ class GroupNorm(Module):
             raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         dt = factory_dtype(dtype, device, "GroupNorm")
-        if affine:
-            self.weight = Parameter(Tensor._wrap(np.empty(num_channels, dt)))
-            if bias:
-                self.bias = Parameter(Tensor._wrap(np.empty(num_channels, dt)))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, num_channels if affine else None, bias, dt)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
