@@ -44,8 +44,9 @@ def evaluate(model, loader):
     return total_loss / seen, correct, seen
 
 
-def main():
-    parser = argparse.ArgumentParser(description="ANNT's LeNet-5 on MNIST")
+def main(dataset=MNIST, name="MNIST"):
+    """Train and test on `dataset` (MNIST here; examples/fashion_lenet5.py passes FashionMNIST)."""
+    parser = argparse.ArgumentParser(description=f"ANNT's LeNet-5 on {name}")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--lr", type=float, default=0.002)
@@ -57,8 +58,8 @@ def main():
     # ANNT's preprocessing: pad 28x28 to 32x32, pixels to [-1, 1] (the padding becomes the background, -1).
     # as_tensor_dataset applies the transform once to the whole (N, 1, 28, 28) tensor, not image by image.
     transform = transforms.Compose([transforms.Pad(2), transforms.Normalize((0.5,), (0.5,))])
-    full = MNIST(train=True).as_tensor_dataset(transform)
-    test_set = MNIST(train=False).as_tensor_dataset(transform)
+    full = dataset(train=True).as_tensor_dataset(transform)
+    test_set = dataset(train=False).as_tensor_dataset(transform)
     # 50 000 / 10 000 images, the same seeded split as `tinygrad-cnn train`
     train_set, val_set = random_split(full, [5 / 6, 1 / 6], generator=tg.Generator().manual_seed(args.seed))
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
