@@ -139,6 +139,23 @@ class Tensor(ArithmeticMixin, PointwiseMixin, CompareMixin, ReduceMixin, ShapeMi
 
         return _Handle()
 
+    def register_post_accumulate_grad_hook(self, hook: Callable[["Tensor"], None]) -> Any:
+        """Call hook(self) after backward has accumulated into this leaf's `.grad` (torch >= 2.1); the hook
+        returns None. Not called by autograd.grad, which accumulates nothing. DDP starts its all-reduces here."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        hooks = self._edge()[0].post_hooks
+
+        class _Handle:
+            def remove(self) -> None:
+                if hook in hooks:
+                    hooks.remove(hook)
+
+        hooks.append(hook)
+        return _Handle()
+
     def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
                  inputs: Sequence["Tensor"] | None = None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`. Non-scalars need `gradient` (same shape)."""

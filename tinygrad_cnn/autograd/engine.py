@@ -131,6 +131,9 @@ def _run_node(node: Node, grads: list, retain_graph: bool, capture: dict | None,
                 capture[key] = g
             return
         _accumulate_into_leaf(var, g)
+        for hook in node.post_hooks:  # Tensor.register_post_accumulate_grad_hook: hook(param) after .grad is set
+            if hook(var) is not None:
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
         return
     assert isinstance(node, Context)
     for nr, ref in enumerate(node._out_tensors):

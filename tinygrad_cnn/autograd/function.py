@@ -45,6 +45,7 @@ class AccumulateGrad(Node):
     def __init__(self, variable: Any) -> None:
         super().__init__()
         self.variable = variable
+        self.post_hooks: list = []  # Tensor.register_post_accumulate_grad_hook, run after .grad is accumulated
 
     def name(self) -> str:
         return "AccumulateGrad"
@@ -62,6 +63,8 @@ class Context(Node):
         self._fn = fn
         self._saved: tuple | None = ()
         self._saved_versions: list = []
+        self._saved_sources: list = []  # per saved value: the input Tensor it is, its output index, or None
+        self._tensor_mode = False  # set by the engine while it runs this backward under create_graph
         self._freed = False
         self._non_differentiable: set = set()
         self._materialize_grads = True
@@ -96,7 +99,28 @@ class Context(Node):
                     f"operation: saved tensor {i} of {self.name()} (shape {shape}, {dtype}) is at version "
                     f"{owner[0]}; expected version {version} instead. Make the in-place change on a copy "
                     f"(x = x.clone()) or apply it before {self.name()[:-len('Backward0')] or 'the op'} uses it.")
+        if self._tensor_mode:
+            return self._saved_as_tensors()
         return self._saved  # type: ignore[return-value]
+
+    def _saved_as_tensors(self) -> tuple:
+        """Under create_graph: a saved input comes back as the input Tensor and a saved output as the output
+        re-attached to this node, so the backward's own graph reaches them; anything else stays a constant."""
+        out = []
+        for value, source in zip(self._saved, self._saved_sources):  # type: ignore[arg-type]
+            if source is None:
+                out.append(value)
+            elif isinstance(source, int):
+                out.append(self._output_tensor(value, source))
+            else:
+                out.append(source)
+        return tuple(out)
+
+    def _output_tensor(self, value: Any, nr: int) -> Any:
+        Tensor = _TENSOR[0]
+        t = Tensor._wrap(value._data if isinstance(value, Tensor) else value)
+        t.requires_grad, t.grad_fn, t._output_nr = True, self, nr
+        return t
 
     saved_variables = saved_tensors
 
@@ -122,6 +146,7 @@ class Context(Node):
         """Drop saved arrays after backward (retain_graph=False): memory goes back at once."""
         self._saved = None
         self._saved_versions = []
+        self._saved_sources = []
         self._freed = True
 
 
@@ -162,6 +187,7 @@ class Function:
         record = grad_mode._enabled[0] and True in needs
         ctx = Context(cls)
         ctx.needs_input_grad = needs if record else (False,) * len(args)
+        inputs = None
         if cls.array_function:
             out = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args])
         else:
@@ -185,7 +211,7 @@ class Function:
         if getattr(cls, "view_op", False) and isinstance(args[0], Tensor):
             _mark_view(args[0], results[0])
         if record:
-            _record(ctx, args, outs, results)
+            _record(ctx, args, outs, results, inputs)
         return tuple(results) if multi else results[0]
 
 
@@ -215,7 +241,7 @@ def _mark_view(src: Any, out: Any) -> None:
         base._views[id(out)] = out
 
 
-def _record(ctx: Context, args: tuple, outs: tuple, results: list) -> None:
+def _record(ctx: Context, args: tuple, outs: tuple, results: list, inputs: tuple | None = None) -> None:
     """Link ctx into the graph: edges to the inputs' nodes, output tensors pointing back, saved-array versions."""
     Tensor = _TENSOR[0]
     edges, is_tensor, meta = [], [], []
@@ -245,29 +271,76 @@ def _record(ctx: Context, args: tuple, outs: tuple, results: list) -> None:
             t.grad_fn = ctx
             t._output_nr = i
     if ctx._saved:
-        _remember_versions(ctx, args, results)
+        _remember_versions(ctx, args, outs, results, inputs)
 
 
-def _remember_versions(ctx: Context, args: tuple, results: list) -> None:
-    """For each saved value, the version box of the tensor it came from, so in-place edits are caught later."""
+def _remember_versions(ctx: Context, args: tuple, outs: tuple, results: list, inputs: tuple | None) -> None:
+    """For each saved value: the version box of the tensor it came from, so in-place edits are caught later, and
+    its source for create_graph (the input Tensor it is, or its output index; None: a constant)."""
     Tensor = _TENSOR[0]
+    sources: dict = {}  # id of what forward saw -> input Tensor or output index
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            sources[id(a._data if inputs is None else inputs[i])] = a
+    for nr, o in enumerate(outs):  # an integer output (indices) stays a constant
+        if results[nr]._data.dtype.kind in "fc" and id(o) not in ctx._non_differentiable:
+            sources[id(o)] = nr
     owners = {id(a._data): a for a in args if isinstance(a, Tensor)}
     owners.update({id(t._data): t for t in results})
-    versions = []
+    versions, saved_sources = [], []
     for s in ctx._saved:  # type: ignore[union-attr]
+        source = sources.get(id(s))
         if isinstance(s, Tensor):
             versions.append((s._version_box, s._version_box[0], tuple(s.shape), s._data.dtype))
+            if source is None and s.requires_grad:  # a tensor with its own graph (e.g. from a closure)
+                source = s
         elif isinstance(s, np.ndarray) and id(s) in owners:
             t = owners[id(s)]
             versions.append((t._version_box, t._version_box[0], tuple(s.shape), s.dtype))
         else:
             versions.append((None, 0, None, None))
+        saved_sources.append(source)
     ctx._saved_versions = versions
+    ctx._saved_sources = saved_sources
 
 
 def once_differentiable(fn: Any) -> Any:
-    """Accepted for torch compatibility: backward here is always first-order."""
-    return fn
+    """Decorate a Function's backward that is not itself differentiable (it leaves the tape, e.g. through numpy).
+
+    As in torch: the backward runs with grad mode off on detached gradients; under create_graph its results are
+    tied to the inputs by a node whose backward raises, so a second differentiation fails loudly, not silently.
+    """
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(ctx: Context, *grads: Any) -> Any:
+        Tensor = _TENSOR[0] or _load_tensor()
+        with grad_mode.no_grad():
+            res = fn(ctx, *[g.detach() if isinstance(g, Tensor) else g for g in grads])
+        if not grad_mode._enabled[0]:
+            return res
+        tied = [t for t in (*grads, *(ctx.saved_tensors or ())) if isinstance(t, Tensor) and t.requires_grad]
+        if not tied:
+            return res
+        tie = lambda r: DelayedError.apply(r, *tied) if isinstance(r, Tensor) else r  # noqa: E731
+        return tuple(tie(r) for r in res) if isinstance(res, tuple) else tie(res)
+
+    return wrapper
+
+
+class DelayedError(Function):
+    """Identity on its first argument; differentiating through it raises (torch's DelayedError node)."""
+
+    array_function = True
+    _backward_name = "DelayedError"
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, *tied: np.ndarray) -> np.ndarray:
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
 
 
 __all__ = ["Function", "Context", "Node", "AccumulateGrad", "once_differentiable"]
