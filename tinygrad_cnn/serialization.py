@@ -2,12 +2,15 @@
 
 File format: a numpy .npz archive. Entry `__structure__` holds UTF-8 JSON describing the object (dicts, ordered
 dicts, lists, tuples, numbers, strings, None, dtypes) in which every array is a reference to another entry
-(`t0`, `t1`, ...). Loading uses `np.load(allow_pickle=False)` and `json`, so a checkpoint can never run code.
+(`t0`, `t1`, ...). Loading uses `json` and numpy's .npy reader without pickle, so a checkpoint can never run
+code; it validates every node of the structure (a malformed file raises RuntimeError naming the file and the node)
+and reads only the members the structure references, each checked against its declared shape (_npz_archive.py).
 Writes are atomic: a temporary file in the target's directory is written, flushed, fsynced and then moved over the
 target with `os.replace`, so an interrupted save leaves the old checkpoint intact.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -18,11 +21,13 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
+from ._npz_archive import NUMERIC_KINDS, ArchiveError, NpzArchive
 from .tensor import Tensor
 
 __all__ = ["save", "load", "load_torch_state_dict"]
 
 _FORMAT = "tinygrad_cnn-checkpoint-1"
+_MAX_DEPTH = 100  # containers in containers; a training checkpoint needs about 6 (deeper: a cycle, a hostile file)
 _PathLike = "str | os.PathLike | io.IOBase"
 
 
@@ -40,7 +45,7 @@ class _Encoder:
             self._seen[id(obj)] = name
         return self._seen[id(obj)]
 
-    def encode(self, obj: Any, where: str) -> Any:
+    def encode(self, obj: Any, where: str, depth: int = 0) -> Any:
         from .nn.parameter import Parameter
 
         if obj is None or isinstance(obj, (bool, str)):
@@ -60,48 +65,116 @@ class _Encoder:
             return {"npscalar": self._entry(obj, np.asarray(obj))}
         if isinstance(obj, dtypes.DType):
             return {"dtype": obj.name}
+        if isinstance(obj, (dict, OrderedDict, list, tuple)) and depth >= _MAX_DEPTH:
+            raise ValueError(f"tg.save: {where} is nested deeper than {_MAX_DEPTH} levels (a container that holds "
+                             f"itself?)")
         if isinstance(obj, (dict, OrderedDict)):
-            items = [[self.encode(k, f"{where} (a key)"), self.encode(v, f"{where}[{k!r}]")] for k, v in obj.items()]
+            items = [[self.encode(k, f"{where} (a key)", depth + 1), self.encode(v, f"{where}[{k!r}]", depth + 1)]
+                     for k, v in obj.items()]
             return {"odict" if isinstance(obj, OrderedDict) else "dict": items}
         if isinstance(obj, (list, tuple)):
-            seq = [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+            seq = [self.encode(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj)]
             return {"tuple": seq} if isinstance(obj, tuple) else {"list": seq}
         raise TypeError(f"tg.save: cannot save an object of type {type(obj).__name__} at {where}; checkpoints hold "
                         f"tensors, numpy arrays, numbers, strings, None, dtypes, lists, tuples and dicts (no pickle)")
 
 
-def _decode(node: Any, arrays: Any, cache: dict) -> Any:
-    """Inverse of _Encoder.encode; `cache` makes one stored entry come back as one object."""
-    from .nn.parameter import Parameter
+_KINDS = {"tensor": {"requires_grad", "parameter"}, "ndarray": set(), "npscalar": set(), "int": set(),
+          "float": set(), "dtype": set(), "dict": set(), "odict": set(), "list": set(), "tuple": set()}
 
-    if not isinstance(node, dict):
-        return node
-    kind, value = next(iter(node.items()))  # the first key names the kind (JSON keeps key order)
-    if kind == "tensor":
-        if value not in cache:
-            t = Tensor._wrap(arrays[value])
-            if node.get("parameter"):
-                t = Parameter(t, requires_grad=node["requires_grad"])
-            elif node.get("requires_grad"):
-                t.requires_grad_(True)
-            cache[value] = t
-        return cache[value]
-    if kind in ("ndarray", "npscalar"):
-        arr = cache.setdefault(value, arrays[value])
-        return arr[()] if kind == "npscalar" else arr
-    if kind == "int":
-        return int(value)
-    if kind == "float":
-        return float(value)
-    if kind == "dtype":
-        return dtypes.from_numpy_dtype(np.dtype(value))
-    if kind in ("dict", "odict"):
-        pairs = [(_hashable(_decode(k, arrays, cache)), _decode(v, arrays, cache)) for k, v in value]
+
+class _Malformed(Exception):
+    """A structure that `save` cannot have written; `load` turns it into RuntimeError naming the file."""
+
+
+class _Decoder:
+    """Inverse of _Encoder.encode, validating every node; one stored entry comes back as one object."""
+
+    def __init__(self, archive: NpzArchive) -> None:
+        self.archive = archive
+        self.cache: dict[tuple[str, str], Any] = {}
+
+    def decode(self, node: Any, where: str, depth: int = 0) -> Any:
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return node
+        if not isinstance(node, dict):
+            raise _Malformed(f"{where} is a JSON {type(node).__name__}, not an entry")
+        if depth > _MAX_DEPTH:
+            shown = where if len(where) < 60 else f"{where[:30]}...{where[-20:]}"
+            raise _Malformed(f"{shown} is nested deeper than {_MAX_DEPTH} levels")
+        if not node:
+            raise _Malformed(f"{where} is an empty JSON object (no entry kind)")
+        kind, value = next(iter(node.items()))  # the first key names the kind (JSON keeps key order)
+        if kind not in _KINDS or set(node) - {kind} - _KINDS[kind]:
+            raise _Malformed(f"{where} has unknown keys {sorted(node)}")
+        if kind in ("tensor", "ndarray", "npscalar"):
+            return self._array(kind, value, node, where)
+        if kind in ("int", "float", "dtype"):
+            return self._scalar(kind, value, where)
+        if not isinstance(value, list):
+            raise _Malformed(f"{where}: {kind!r} holds a {type(value).__name__}, not a list")
+        if kind in ("list", "tuple"):
+            seq = [self.decode(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
+            return tuple(seq) if kind == "tuple" else seq
+        pairs = []
+        for i, pair in enumerate(value):
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise _Malformed(f"{where}: item {i} of {kind!r} is not a [key, value] pair")
+            key = _hashable(self.decode(pair[0], f"{where} (key {i})", depth + 1))
+            try:
+                hash(key)
+            except TypeError:
+                raise _Malformed(f"{where}: key {i} is a {type(key).__name__}, which cannot be a dict key") from None
+            pairs.append((key, self.decode(pair[1], f"{where}[{key!r}]", depth + 1)))
         return OrderedDict(pairs) if kind == "odict" else dict(pairs)
-    if kind in ("list", "tuple"):
-        seq = [_decode(v, arrays, cache) for v in value]
-        return tuple(seq) if kind == "tuple" else seq
-    raise ValueError(f"unknown entry kind {kind!r}")
+
+    def _scalar(self, kind: str, value: Any, where: str) -> Any:
+        if not isinstance(value, str):
+            raise _Malformed(f"{where}: {kind!r} holds a {type(value).__name__}, not a string")
+        try:
+            if kind == "int":
+                return int(value)
+            if kind == "float":
+                return float(value)
+            np_dtype = np.dtype(value)
+        except (ValueError, TypeError):
+            raise _Malformed(f"{where}: {value[:40]!r} is not a valid {kind}") from None
+        if np_dtype.kind not in NUMERIC_KINDS:
+            raise _Malformed(f"{where}: {value!r} is not a tensor dtype")
+        return dtypes.from_numpy_dtype(np_dtype)
+
+    def _array(self, kind: str, value: Any, node: dict, where: str) -> Any:
+        from .nn.parameter import Parameter
+
+        if not isinstance(value, str) or value == "__structure__":
+            raise _Malformed(f"{where}: {kind!r} must name an array member, got {value!r}")
+        key = (kind, value)
+        if key not in self.cache:
+            try:
+                arr = self.archive.array(value)
+            except ArchiveError as e:
+                raise _Malformed(f"{where}: {e}") from None
+            if kind == "npscalar":
+                if arr.ndim:
+                    raise _Malformed(f"{where}: member {value!r} of shape {arr.shape} is not a scalar")
+                self.cache[key] = arr[()]
+            elif kind == "ndarray":
+                self.cache[key] = arr
+            else:
+                if arr.dtype not in dtypes._BY_NUMPY:
+                    raise _Malformed(f"{where}: member {value!r} has dtype {arr.dtype}, which no tensor can hold")
+                flags = [node.get(k, False) for k in ("parameter", "requires_grad")]
+                if not all(isinstance(f, bool) for f in flags):
+                    raise _Malformed(f"{where}: 'parameter' and 'requires_grad' must be true or false")
+                if flags[1] and arr.dtype.kind != "f":
+                    raise _Malformed(f"{where}: a {arr.dtype} tensor cannot require grad")
+                t = Tensor._wrap(arr)
+                if flags[0]:
+                    t = Parameter(t, requires_grad=flags[1])
+                elif flags[1]:
+                    t.requires_grad_(True)
+                self.cache[key] = t
+        return self.cache[key]
 
 
 def _hashable(key: Any) -> Any:
@@ -148,26 +221,42 @@ def load(f: _PathLike, map_location: Any = None, weights_only: bool = True) -> A
 
     check_device(map_location, "tg.load")
     name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", repr(f))
+    if isinstance(f, (str, os.PathLike)) and not os.path.exists(f):
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", name)
     try:
-        with np.load(f, allow_pickle=False) as archive:
-            members = set(archive.files)
-            if "__structure__" not in members:
-                raise _not_ours(name, members)
-            structure = json.loads(archive["__structure__"].tobytes().decode("utf-8"))
-            if not isinstance(structure, dict) or structure.get("format") != _FORMAT:
-                raise RuntimeError(f"tg.load: {name} has an unknown format {structure.get('format')!r} "
-                                   f"(expected {_FORMAT!r})")
-            arrays = {k: archive[k] for k in members if k != "__structure__"}
-            return _decode(structure["root"], arrays, {})
-    except FileNotFoundError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.LargeZipFile,
-            NotImplementedError) as e:
-        # numpy reads unknown bytes as a pickle and suggests allow_pickle=True: never advice to give for a
-        # damaged checkpoint, so name what the file is not instead
-        detail = "it is not a zip (.npz) archive" if "pickled" in str(e) else f"{type(e).__name__}: {e}"
+        with NpzArchive(f) as archive:
+            if "__structure__" not in archive.names:
+                raise _not_ours(name, archive.names)
+            structure = _structure(archive)
+            return _Decoder(archive).decode(structure["root"], "root")
+    except _Malformed as e:
+        raise RuntimeError(f"tg.load: {name} is not a valid tinygrad_cnn checkpoint: {e}") from None
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, UnicodeDecodeError, zipfile.LargeZipFile,
+            NotImplementedError, RecursionError) as e:
+        detail = "it is not a zip (.npz) archive" if isinstance(e, zipfile.BadZipFile) and \
+            "not a zip file" in str(e) else f"{type(e).__name__}: {e}"
         raise RuntimeError(f"tg.load: {name} is truncated or corrupt, or not a tinygrad_cnn checkpoint "
                            f"({detail})") from e
+
+
+def _structure(archive: NpzArchive) -> dict:
+    """The parsed `__structure__` entry: {"format": _FORMAT, "root": node}."""
+    try:
+        blob = archive.array("__structure__")
+        structure = json.loads(blob.tobytes().decode("utf-8"))
+    except ArchiveError as e:
+        raise _Malformed(str(e)) from None
+    except RecursionError:
+        raise _Malformed("its __structure__ JSON is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise _Malformed(f"its __structure__ entry is not UTF-8 JSON ({e})") from None
+    if not isinstance(structure, dict):
+        raise _Malformed(f"its __structure__ is a JSON {type(structure).__name__}, not an object")
+    if structure.get("format") != _FORMAT:
+        raise _Malformed(f"unknown format {structure.get('format')!r} (expected {_FORMAT!r})")
+    if "root" not in structure:
+        raise _Malformed("its __structure__ has no 'root'")
+    return structure
 
 
 def _not_ours(name: str, members: set) -> RuntimeError:
