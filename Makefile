@@ -12,7 +12,7 @@ export TINYGRAD_CNN_DATA := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: demo test install clean bench
+.PHONY: demo test install clean bench docs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,5 +32,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench.py
 
+# The documentation site (mkdocs.yml) into site/: runs every tutorial notebook; strict: a broken link fails.
+docs: $(STAMP)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build site *.egg-info
