@@ -47,6 +47,22 @@ def _outputs(fn: Callable, inputs: list) -> list:
     return [r for r in res if isinstance(r, Tensor)]
 
 
+def _checked_outputs(fn: Callable, inputs: list) -> list:
+    """fn's outputs, refusing anything but Tensors: a float, ndarray or None has no gradient to check (torch fails
+    on them too), and dropping them silently would let a check of nothing pass."""
+    from ..tensor import Tensor
+
+    res = fn(*inputs)
+    seq = list(res) if isinstance(res, (tuple, list)) else [res]
+    for k, r in enumerate(seq):
+        if not isinstance(r, Tensor):
+            raise TypeError(f"gradcheck: func must return a Tensor or a tuple of Tensors, but output {k} is "
+                            f"{type(r).__name__}")
+    if not seq:
+        raise ValueError("gradcheck: func returned no outputs, so there is nothing to check")
+    return seq
+
+
 def _flat_out(fn: Callable, inputs: list) -> list:
     with no_grad():
         return [o._data.astype(np.float64).ravel().copy() for o in _outputs(fn, inputs)]
@@ -98,8 +114,11 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
 
     ins = _prepare(inputs)
     diff = [i for i, x in enumerate(ins) if isinstance(x, Tensor) and x.requires_grad]
+    if not diff:  # torch's error and text: a check without a differentiable input checks nothing
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of them have "
+                         "requires_grad=True.")
     with no_grad():
-        base_shapes = [tuple(o.shape) for o in _outputs(func, ins)]
+        base_shapes = [tuple(o.shape) for o in _checked_outputs(func, ins)]
     base = _flat_out(func, ins)
     rng = np.random.default_rng(seed)
     for k, out0 in enumerate(base):
