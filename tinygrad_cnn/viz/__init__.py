@@ -6,6 +6,7 @@
         loss.backward()
     tg.viz.draw_graph(loss, show_grads=True)      # coloured by gradient norm, NaN/Inf marked
     tg.viz.backward_steps(loss2, "steps.html")    # one page stepping through backward node by node
+    tg.viz.backward_steps(loss3)                  # the same page inline in Jupyter (a StepsPage)
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 from ..autograd.graph_record import graph_recording, record_gradients
 from .graph import GraphDrawing, draw_graph
-from .steps import backward_steps
+from .steps import StepsPage, backward_steps
 
 
 def save(output: Any, path: str, format: str | None = None, **kwargs: Any) -> str:  # noqa: A002
@@ -22,4 +23,5 @@ def save(output: Any, path: str, format: str | None = None, **kwargs: Any) -> st
     return draw_graph(output, **kwargs).export(path, format)
 
 
-__all__ = ["draw_graph", "save", "GraphDrawing", "record_gradients", "graph_recording", "backward_steps"]
+__all__ = ["draw_graph", "save", "GraphDrawing", "record_gradients", "graph_recording", "backward_steps",
+           "StepsPage"]

@@ -67,13 +67,34 @@ def _inline_svg(svg: str) -> str:
     return svg[start:] if start >= 0 else svg
 
 
-def backward_steps(loss: Any, path: str, params: Any = None, gradient: Any = None, retain_graph: bool = False,
-                   max_elements: int = 64, title: str | None = None, **draw_kwargs: Any) -> str:
-    """Run `loss.backward()` and write an HTML page stepping through it; returns the path.
+class StepsPage:
+    """The stepper page held in memory (`backward_steps(loss)` without a path): shows itself inline in Jupyter
+    (`_repr_html_`, the page in a sandboxed iframe) and `save(path)` writes it."""
+
+    def __init__(self, page: str, height: int = 640) -> None:
+        self.html, self.height = page, height
+
+    def save(self, path: str) -> str:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(self.html)
+        return str(path)
+
+    def _repr_html_(self) -> str:  # an iframe keeps the page's script and styles apart from the notebook's
+        return (f'<iframe class="tg-backward-steps" srcdoc="{html.escape(self.html, quote=True)}" '
+                f'sandbox="allow-scripts" style="width: 100%; height: {self.height}px; border: 1px solid #ccc">'
+                "</iframe>")
+
+
+def backward_steps(loss: Any, path: str | None = None, params: Any = None, gradient: Any = None,
+                   retain_graph: bool = False, max_elements: int = 64, title: str | None = None,
+                   **draw_kwargs: Any) -> str | StepsPage:
+    """Run `loss.backward()` and write an HTML page stepping through it; returns the path. Without a path,
+    returns a StepsPage, which Jupyter shows inline (the stepper inside the notebook).
 
     Args:
         loss: the tensor to backpropagate from (a scalar, or pass `gradient`). Its leaves' `.grad` are accumulated
             as by an ordinary backward.
+        path: the .html file to write; None keeps the page in memory (StepsPage).
         params: names for leaves (as in draw_graph).
         max_elements: gradients with at most this many elements are shown in full; larger ones as statistics.
         draw_kwargs: passed to draw_graph (e.g. rankdir='LR', show_values=True); modules are not collapsed.
@@ -89,9 +110,7 @@ def backward_steps(loss: Any, path: str, params: Any = None, gradient: Any = Non
     payload = json.dumps(data).replace("</", "<\\/")  # never close the script element early
     page = PAGE.replace("{{TITLE}}", html.escape(title or "backward, step by step")) \
                .replace("{{SVG}}", svg).replace("{{DATA}}", payload)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(page)
-    return str(path)
+    return StepsPage(page) if path is None else StepsPage(page).save(path)
 
 
-__all__ = ["backward_steps"]
+__all__ = ["backward_steps", "StepsPage"]
