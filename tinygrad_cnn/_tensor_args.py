@@ -1,6 +1,7 @@
 """Argument checks shared by Tensor methods and creators. Errors name the op, the argument and the shapes."""
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -115,17 +116,32 @@ def to_index(idx: Any, shape: Sequence[int]) -> Any:
     for it in items:
         if isinstance(it, Tensor):
             it = it._data
-            if it.dtype.kind == "f":
+            if it.dtype.kind not in "biu":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors "
                                  f"(got {it.dtype})")
+            if it.dtype == np.uint8:  # torch: a byte tensor is a mask (deprecated), never integer positions
+                warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool "
+                              "instead.", UserWarning, stacklevel=3)
+                it = it.astype(np.bool_)
         elif isinstance(it, list):
-            it = np.asarray(it)
+            it = _list_index(it)
         elif isinstance(it, slice) and it.step is not None and it.step <= 0:
             # torch has no negative strides; numpy would silently reverse
             raise ValueError("step must be greater than zero" if it.step else "slice step cannot be zero")
         out.append(it)
     _check_int_bounds(out, shape)
     return tuple(out) if isinstance(idx, tuple) else out[0]
+
+
+def _list_index(items: list) -> np.ndarray:
+    """A list index as an array; an empty list selects nothing (numpy would make it float64 and refuse it)."""
+    arr = np.asarray(items)
+    if arr.size == 0 and arr.dtype.kind == "f":
+        return arr.astype(np.int64)
+    if arr.dtype.kind not in "biu":
+        raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors (got a list of "
+                         f"{arr.dtype})")
+    return arr
 
 
 def _consumed(it: Any) -> int:

@@ -1,7 +1,9 @@
 """torch-level functions (`tg.exp(x)`, `tg.sum(x, dim)`, ...): each is the Tensor method of the same name."""
 from __future__ import annotations
 
-from typing import Any
+import functools as _functools
+import inspect as _inspect
+from typing import Any, Callable
 
 from .tensor import Tensor
 
@@ -106,8 +108,8 @@ def mean(input: Tensor, dim=None, keepdim=False, dtype=None) -> Any:
     return input.mean(dim=dim, keepdim=keepdim, dtype=dtype)
 
 
-def prod(input: Tensor, dim=None, keepdim=False) -> Any:
-    return input.prod(dim=dim, keepdim=keepdim)
+def prod(input: Tensor, dim=None, keepdim=False, dtype=None) -> Any:
+    return input.prod(dim=dim, keepdim=keepdim, dtype=dtype)
 
 
 def max(input: Tensor, dim=None, keepdim=False) -> Any:
@@ -142,8 +144,8 @@ def std(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=Non
     return input.std(dim=dim, unbiased=unbiased, keepdim=keepdim, correction=correction)
 
 
-def norm(input: Tensor, p="fro", dim=None, keepdim=False) -> Any:
-    return input.norm(p=p, dim=dim, keepdim=keepdim)
+def norm(input: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Any:
+    return input.norm(p=p, dim=dim, keepdim=keepdim, dtype=dtype)
 
 
 def clamp(input: Tensor, min=None, max=None) -> Any:
@@ -292,3 +294,22 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Any:
 
 def reshape(input: Tensor, shape: Any) -> Any:
     return input.reshape(shape)
+
+
+def _tensor_first(fn: Callable) -> Callable:
+    """torch's TypeError for a non-Tensor `input` (tg.sum(1.0)), instead of "'float' has no attribute 'sum'"."""
+    @_functools.wraps(fn)
+    def checked(input: Any, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{fn.__name__}(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(input).__name__}")
+        return fn(input, *args, **kwargs)
+    return checked
+
+
+# every function above takes the Tensor first, as `input`: check it once here rather than in each of them
+for _name, _fn in list(globals().items()):
+    if _inspect.isfunction(_fn) and _fn.__module__ == __name__ and not _name.startswith("_") and \
+            next(iter(_inspect.signature(_fn).parameters), None) == "input":
+        globals()[_name] = _tensor_first(_fn)
+del _name, _fn

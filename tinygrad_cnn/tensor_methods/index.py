@@ -38,12 +38,23 @@ class IndexMixin:
     def gather(self, dim: int, index: "Tensor") -> "Tensor":
         d = dim_arg(dim, self.ndim, "gather")
         idx = np.asarray(index._data)
+        if idx.dtype.kind not in "iu":
+            raise RuntimeError(f"gather(): Expected dtype int64 for index (got {index.dtype})")
+        if idx.ndim != self.ndim or any(n > m for k, (n, m) in enumerate(zip(idx.shape, self.shape)) if k != d):
+            raise RuntimeError(f"gather(): index {tuple(idx.shape)} must have as many dims as self "
+                               f"{tuple(self.shape)} and be no larger in any dim other than {d}")
+        _check_bounds(idx, self.shape[d], d, "gather")
         grids = list(np.indices(idx.shape, sparse=True))
         grids[d] = idx
         return self[tuple(grids)]
 
     def index_select(self, dim: int, index: "Tensor") -> "Tensor":
         d = dim_arg(dim, self.ndim, "index_select")
+        idx = np.asarray(index._data)
+        if idx.ndim > 1 or idx.dtype.kind not in "iu":
+            raise IndexError(f"index_select(): Index is supposed to be a vector of integers (got shape "
+                             f"{tuple(idx.shape)}, {index.dtype})")
+        _check_bounds(idx, self.shape[d], d, "index_select", IndexError)
         return self[(slice(None),) * d + (index,)]
 
     def masked_select(self, mask: "Tensor") -> "Tensor":
@@ -115,6 +126,7 @@ class IndexMixin:
         if source._data.dtype != self._data.dtype:
             raise RuntimeError(f"index_add_(): self ({self.dtype}) and source ({source.dtype}) must have the same "
                                f"scalar type")
+        _check_bounds(idx, self.shape[d], d, "index_add", IndexError)
         return IndexAdd.apply(self, (slice(None),) * d + (idx.reshape(-1),), source * alpha if alpha != 1 else source)
 
 
@@ -142,9 +154,15 @@ def _scatter_index(x: "Tensor", dim: int, index: "Tensor", src: Any, op: str) ->
             raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype ({x.dtype} vs {src.dtype})")
         if src.ndim != x.ndim or any(n > m for n, m in zip(idx.shape, src.shape)):
             raise RuntimeError(f"{op}(): index {tuple(idx.shape)} must be no larger than src {tuple(src.shape)}")
-    if idx.size and (idx.min() < 0 or idx.max() >= x.shape[d]):
-        bad = idx.max() if idx.max() >= x.shape[d] else idx.min()
-        raise RuntimeError(f"{op}(): index {bad} is out of bounds for dimension {d} with size {x.shape[d]}")
+    _check_bounds(idx, x.shape[d], d, op)
     grids = list(np.indices(idx.shape, sparse=True))
     grids[d] = idx
     return tuple(grids)
+
+
+def _check_bounds(idx: np.ndarray, size: int, d: int, op: str, kind: type = RuntimeError) -> None:
+    """gather/scatter/index_select/index_add take positions in [0, size): torch refuses a negative index here
+    (numpy would wrap it around to count from the end)."""
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        bad = idx.max() if idx.max() >= size else idx.min()
+        raise kind(f"{op}(): index {bad} is out of bounds for dimension {d} with size {size}")

@@ -47,7 +47,10 @@ class ReduceMixin:
 
     def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: Any = None) -> "Tensor":
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        from ..linalg.norms import _safe_root
+
+        # constant values: var 0, and sqrt's derivative there is infinite; torch's subgradient is 0
+        return _safe_root(self.var(dim, unbiased, keepdim, correction=correction), 2)
 
     def _extreme(self, dim: Any, keepdim: bool, is_min: bool, name: str) -> Any:
         if dim is None:
@@ -86,10 +89,13 @@ class ReduceMixin:
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         return _arg_extreme(self, dim, keepdim, np.argmin, "argmin")
 
-    def prod(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+    def prod(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
+        x = self if dtype is None else self.to(dtype)
+        if x._data.dtype.kind in "bui" and dtype is None:
+            x = x.to(dtypes.int64)  # torch multiplies integers and bools as int64
         if dim is None:
-            return _prod(self)
-        return _prod(self, dim_arg(dim, self.ndim, "prod"), keepdim)
+            return _prod(x)
+        return _prod(x, dim_arg(dim, x.ndim, "prod"), keepdim)
 
     def cumsum(self, dim: int, dtype: Any = None) -> "Tensor":
         """Running sums along dim (same shape); integers and bools sum as int64, as in torch."""
@@ -156,14 +162,12 @@ class ReduceMixin:
         axes = axes_arg(dim, x.ndim, "logsumexp")
         return out if keepdim else out.squeeze(axes if axes is not None else tuple(range(x.ndim)))
 
-    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> "Tensor":
-        if p in ("fro", 2, 2.0):
-            return (self * self).sum(dim=dim, keepdim=keepdim).sqrt()
-        if p in (1, 1.0):
-            return self.abs().sum(dim=dim, keepdim=keepdim)
-        if p == float("inf"):
-            return self.abs().amax(dim=() if dim is None else dim, keepdim=keepdim)
-        return (self.abs() ** p).sum(dim=dim, keepdim=keepdim) ** (1.0 / p)
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
+        """torch.norm: the p-norm over dim (all elements when None); gradient 0 where the norm is 0 (torch's
+        subgradient; sqrt(sum(x*x)) would give NaN there). See tinygrad_cnn/linalg/norms.py."""
+        from ..linalg.norms import tensor_norm
+
+        return tensor_norm(self, p, dim, keepdim, dtype)
 
 
 def _arg_extreme(x: Tensor, dim: Any, keepdim: bool, fn: Callable, name: str) -> Tensor:

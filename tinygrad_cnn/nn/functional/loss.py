@@ -160,7 +160,9 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = No
     if beta == 0:
         return reduce_tensor(d.abs(), reduction)
     ad = d.abs()
-    return reduce_tensor(where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta), reduction)
+    small = ad < beta
+    dq = where(small, d, 0.0)  # the quadratic branch sees 0 where unused: an inf there would make 0 * inf = NaN
+    return reduce_tensor(where(small, dq * dq * (0.5 / beta), ad - 0.5 * beta), reduction)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
@@ -175,7 +177,9 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     _elementwise("huber_loss", input, target, weight)
     d = input - target
     ad = d.abs()
-    loss = where(ad < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
+    small = ad < delta
+    dq = where(small, d, 0.0)  # as in smooth_l1_loss: no inf reaches the unused quadratic branch
+    loss = where(small, dq * dq * 0.5, (ad - 0.5 * delta) * delta)
     return _weighted(loss, weight, reduction, False)
 
 

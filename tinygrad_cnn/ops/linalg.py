@@ -1,0 +1,187 @@
+"""Linear-algebra primitives: Solve, LogAbsDet, Eigh, Svd, Qr (LAPACK through numpy.linalg).
+
+Each backward is written once with operators (`+ - * / @`, `x[...]`, `.mT`, which mean the same on numpy arrays
+and on Tensors) and calls of these primitives through `_call`, so it runs on arrays for a first-order backward and
+on Tensors (recorded, differentiable again) under create_graph. The formulas are torch's (FunctionsManual.cpp):
+inverses are never formed, a solve is used instead.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._primitive import Primitive
+
+
+class _Scratch:
+    """ctx of a primitive's forward run as a plain array function: nothing needs a gradient, nothing is saved."""
+
+    def __init__(self, n: int) -> None:
+        self.needs_input_grad = (False,) * n
+
+    def save_for_backward(self, *values: Any) -> None:
+        pass
+
+    def set_materialize_grads(self, value: bool) -> None:
+        pass
+
+
+def _call(fn: type, *args: Any) -> Any:
+    """fn.apply(*args) when a Tensor is among args (create_graph), else fn.forward on the arrays (the contract of
+    ops/_dual.call, kept local until that module is in main)."""
+    from ..tensor import Tensor
+
+    if any(isinstance(a, Tensor) for a in args):
+        return fn.apply(*args)
+    return fn.forward(_Scratch(len(args)), *args)
+
+
+def _dtype(like: Any) -> np.dtype:
+    return like.dtype if isinstance(like, np.ndarray) else like._data.dtype
+
+
+def _eye(n: int, like: Any) -> np.ndarray:
+    """A constant identity in like's dtype (a float64 constant would promote a float32 gradient)."""
+    return np.eye(n, dtype=_dtype(like))
+
+
+class Solve(Primitive):
+    """X = A^-1 B. Shapes: A (*, n, n), B (*, n, k) -> X (*, n, k) (equal batch dims; B may be a constant of
+    broadcastable batch shape). Gradients: gB = A^-T g, gA = -gB X^T."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        try:
+            x = np.linalg.solve(a, b)
+        except np.linalg.LinAlgError:
+            raise RuntimeError(f"linalg.solve: The solver failed because the input matrix is singular (A of shape "
+                               f"{a.shape})") from None
+        ctx.save_for_backward(a, x)
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        a, x = ctx.saved_tensors
+        gb = _call(Solve, a.mT, g)
+        ga = -(gb @ x.mT) if ctx.needs_input_grad[0] else None
+        return ga, (gb if ctx.needs_input_grad[1] else None)
+
+
+class LogAbsDet(Primitive):
+    """log |det A|. Shapes: A (*, n, n) -> (*). Gradient: g A^-T (the inverse through a solve with I)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.asarray(np.linalg.slogdet(a)[1])
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        n = a.shape[-1]
+        inv = _call(Solve, a, _eye(n, a))
+        return g[..., None, None] * inv.mT
+
+
+class Eigh(Primitive):
+    """Eigen-decomposition of a symmetric matrix, A = V diag(L) V^T, eigenvalues ascending, from the triangle
+    `uplo`. Shapes: A (*, n, n) -> L (*, n), V (*, n, n). Gradient (torch's):
+    gA = V (diag(gL) + skew(V^T gV) / E) V^T with skew(X) = (X - X^T) / 2 and E_ij = L_j - L_i."""
+
+    @staticmethod
+    def forward(ctx, a, uplo):
+        lam, v = np.linalg.eigh(a, UPLO=uplo)
+        ctx.save_for_backward(lam, v)
+        ctx.set_materialize_grads(False)
+        return lam, v
+
+    @staticmethod
+    def backward(ctx, g_lam, g_v):
+        lam, v = ctx.saved_tensors
+        n = lam.shape[-1]
+        eye = _eye(n, lam)
+        inner = 0
+        if g_v is not None:
+            vtgv = v.mT @ g_v
+            gap = lam[..., None, :] - lam[..., :, None] + eye  # 1 on the diagonal, where skew is 0
+            inner = (vtgv - vtgv.mT) * 0.5 * (1 - eye) / gap
+        if g_lam is not None:
+            inner = inner + g_lam[..., None] * eye
+        return v @ inner @ v.mT, None
+
+
+class Svd(Primitive):
+    """A = U diag(S) Vh. Shapes: A (*, m, n) -> U (*, m, k), S (*, k), Vh (*, k, n), k = min(m, n) (U (*, m, m)
+    and Vh (*, n, n) with full_matrices; only their first k columns / rows carry a gradient, as in torch)."""
+
+    @staticmethod
+    def forward(ctx, a, full_matrices):
+        u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+        ctx.save_for_backward(u, s, vh)
+        ctx.set_materialize_grads(False)
+        return u, s, vh
+
+    @staticmethod
+    def backward(ctx, g_u, g_s, g_vh):
+        u, s, vh = ctx.saved_tensors
+        k = s.shape[-1]
+        u, vh = u[..., :k], vh[..., :k, :]
+        g_u = None if g_u is None else g_u[..., :k]
+        g_vh = None if g_vh is None else g_vh[..., :k, :]
+        eye = _eye(k, s)
+        if g_u is None and g_vh is None:  # singular values only: U diag(gS) Vh (no division by gaps)
+            return u @ (g_s[..., None] * eye) @ vh, None
+        return _svd_vectors_grad(u, s, vh, g_u, g_s, g_vh, eye), None
+
+
+def _svd_vectors_grad(u: Any, s: Any, vh: Any, g_u: Any, g_s: Any, g_vh: Any, eye: np.ndarray) -> Any:
+    """torch's svd_backward when U or Vh has a gradient (real case)."""
+    m, n = u.shape[-2], vh.shape[-1]
+    v = vh.mT
+    s2 = s * s
+    gap = s2[..., None, :] - s2[..., :, None] + eye  # E_jk = S_k^2 - S_j^2, 1 on the diagonal
+    inner = 0
+    if g_u is not None:
+        uhgu = u.mT @ g_u
+        inner = (uhgu - uhgu.mT) * s[..., None, :] / gap
+    if g_vh is not None:
+        g_v = g_vh.mT
+        vhgv = v.mT @ g_v
+        inner = inner + s[..., :, None] * (vhgv - vhgv.mT) / gap
+    if g_s is not None:
+        inner = inner + g_s[..., None] * eye
+    if m > n and g_u is not None:
+        gus = g_u / s[..., None, :]
+        return (u @ inner + gus - u @ (u.mT @ gus)) @ vh
+    if m < n and g_vh is not None:
+        gvs = (g_vh.mT / s[..., None, :]).mT
+        return u @ (inner @ vh + gvs - (gvs @ v) @ vh)
+    return u @ inner @ vh
+
+
+class Qr(Primitive):
+    """A = Q R, Q with orthonormal columns, R upper triangular. Shapes: A (*, m, n) -> Q (*, m, k), R (*, k, n),
+    k = min(m, n) ('reduced'); Q (*, m, m), R (*, m, n) ('complete'). Gradient for m >= n (torch's):
+    gA = (gQ + Q copyltu(M)) R^-T with M = R gR^T - gQ^T Q, copyltu(M) = tril(M) + tril(M, -1)^T."""
+
+    @staticmethod
+    def forward(ctx, a, mode):
+        q, r = np.linalg.qr(a, mode=mode)
+        ctx.save_for_backward(q, r)
+        ctx.shape = a.shape
+        return q, r
+
+    @staticmethod
+    def backward(ctx, g_q, g_r):
+        q, r = ctx.saved_tensors
+        m, n = ctx.shape[-2:]
+        if m < n or q.shape[-1] != n:
+            raise RuntimeError(f"linalg.qr: the derivative is implemented for inputs with m >= n in mode "
+                               f"'reduced' (got A of shape {ctx.shape}, Q {q.shape}); torch also refuses "
+                               f"mode='complete' with m > n")
+        mm = r @ g_r.mT - g_q.mT @ q
+        lower = np.tril(np.ones((n, n), _dtype(r)))
+        strict = np.tril(np.ones((n, n), _dtype(r)), -1)
+        b = g_q + q @ (mm * lower + (mm * strict).mT)
+        return _call(Solve, r, b.mT).mT, None
