@@ -518,12 +518,16 @@ def test_autograd_grad_retain_graph():
         tg.autograd.grad(y, x)
 
 
-def test_create_graph_is_not_supported_with_a_clear_message():
-    x = tg.tensor(X, requires_grad=True)
-    with pytest.raises(NotImplementedError, match="create_graph=True.*first-order"):
-        tg.autograd.grad((x * x).sum(), x, create_graph=True)
-    with pytest.raises(NotImplementedError, match="create_graph=True"):
-        (x * x).sum().backward(create_graph=True)
+def test_create_graph_gives_differentiable_gradients():
+    def run(m):
+        x = m.tensor(X, requires_grad=True)
+        (g,) = m.autograd.grad((x * x * x).sum(), x, create_graph=True)  # 3 x^2, with a graph
+        (h,) = m.autograd.grad(g.sum(), x)                                # 6 x
+        y = m.tensor(X, requires_grad=True)
+        (y * y * y).sum().backward(create_graph=True)
+        (y.grad * y.grad).sum().backward()                                # accumulates 36 y^3 on top of 3 y^2
+        return g.detach(), h, y.grad.detach()
+    both(run)
 
 
 def test_backward_inputs_argument_limits_accumulation():

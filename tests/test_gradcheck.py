@@ -213,6 +213,22 @@ def test_gradcheck_skips_inputs_without_grad_and_non_tensors():
         assert gradcheck(lambda a, b, k: (a * b) ** k, (x, w, 2))
 
 
-def test_gradgradcheck_is_not_supported():
-    with pytest.raises(NotImplementedError, match="double backward"):
-        tg.autograd.gradgradcheck(lambda a: a, (tg.randn(2, dtype=tg.float64, requires_grad=True),))
+def test_gradgradcheck_catches_a_backward_that_leaves_the_tape():
+    class Cube(tg.autograd.Function):
+        """a**3 with a right first derivative computed off the tape (.detach()): no second derivative."""
+
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (a,) = ctx.saved_tensors
+            return g * 3 * a.detach() ** 2
+
+    x = tg.randn(2, 3, dtype=tg.float64, requires_grad=True)
+    assert gradcheck(Cube.apply, (x,))
+    with pytest.raises(GradcheckError, match=r"second derivatives.*output 0 with respect to input 0.*element"):
+        tg.autograd.gradgradcheck(Cube.apply, (x,))
+    assert tg.autograd.gradgradcheck(Cube.apply, (x,), raise_exception=False) is False

@@ -4,6 +4,10 @@
 2. Start from the roots; a node runs its backward once all gradients for its outputs have arrived (count reaches
    zero), so each node runs exactly once and no recursion is involved: a 100 000-op chain is just a long loop.
 3. Gradients for a leaf go to its AccumulateGrad node, which adds them into `tensor.grad`.
+
+Gradients travel as numpy arrays (first order), or, under create_graph, as Tensors with grad mode on: every
+backward then records its own nodes (see ops/_dual.py: one formula, two carriers), so the result can be
+differentiated again.
 """
 from __future__ import annotations
 
@@ -12,7 +16,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import anomaly, grad_mode, recording
+from . import function as _function
 from .function import AccumulateGrad, Context, Node
+from ..ops import _dual
 
 
 def _dependencies(roots: Sequence[Node]) -> dict[Node, int]:
@@ -36,30 +42,52 @@ def _dependencies(roots: Sequence[Node]) -> dict[Node, int]:
     return deps
 
 
-def _check_grad(node: Context, i: int, g: np.ndarray) -> np.ndarray:
+def _check_grad(node: Context, i: int, g: Any) -> Any:
     """A backward's gradient must have its input's shape; dtype is cast back to the input's (float32 stays)."""
     shape, dtype = node._input_meta[i]
+    if _is_tensor(g):
+        if g._data.shape != shape:
+            _bad_shape(node, i, g._data.shape, shape)
+        return g if g._data.dtype == dtype else _dual.cast(g, dtype)
     if g.shape != shape:
-        raise RuntimeError(
-            f"{node.name()} returned an invalid gradient for input {i}: got shape {tuple(g.shape)} but the input "
-            f"has shape {tuple(shape)} (a backward must undo broadcasting itself, e.g. with unbroadcast)")
+        _bad_shape(node, i, g.shape, shape)
     if g.dtype != dtype:
         g = g.astype(dtype)
     return g
 
 
+def _bad_shape(node: Context, i: int, got: tuple, shape: tuple) -> None:
+    raise RuntimeError(
+        f"{node.name()} returned an invalid gradient for input {i}: got shape {tuple(got)} but the input "
+        f"has shape {tuple(shape)} (a backward must undo broadcasting itself, e.g. with sum_to)")
+
+
+def _is_tensor(x: Any) -> bool:
+    return isinstance(x, _function._TENSOR[0] or _function._load_tensor())
+
+
 def _call_backward(node: Context, grads: list) -> tuple:
-    """Run one node's backward on its output gradients; returns one array-or-None per forward argument."""
+    """Run one node's backward on its output gradients; returns one gradient-or-None per forward argument.
+
+    Under create_graph (grad mode on during the sweep) the gradients are Tensors and the node's saved inputs and
+    outputs come back as Tensors too, so whatever the backward computes is recorded.
+    """
     fn = node._fn
     if any(g is None for g in grads) and node._materialize_grads:
         raise AssertionError("internal: missing output gradient")  # the engine fills zeros before calling
-    if fn.array_function:
+    create_graph = grad_mode._enabled[0]
+    if create_graph:
+        node._tensor_mode = True
+        try:
+            res = fn.backward(node, *grads)
+        finally:
+            node._tensor_mode = False
+    elif fn.array_function:
         res = fn.backward(node, *grads)
     else:
         from ..tensor import Tensor
 
-        with grad_mode.no_grad():
-            res = fn.backward(node, *[None if g is None else Tensor._wrap(g) for g in grads])
+        res = fn.backward(node, *[None if g is None else Tensor._wrap(g) for g in grads])
     if not isinstance(res, tuple):
         res = (res,)
     n_in = len(node._edges)
@@ -68,36 +96,43 @@ def _call_backward(node: Context, grads: list) -> tuple:
             f"function {node.name()} returned an incorrect number of gradients (expected {n_in}, got {len(res)})")
     out = []
     for i, r in enumerate(res[:n_in]):
-        if r is None:
+        if r is None or node._edges[i][0] is None:
             out.append(None)
             continue
-        arr = r if isinstance(r, np.ndarray) else getattr(r, "_data", None)
-        if arr is None:
-            arr = np.asarray(r)
-        out.append(_check_grad(node, i, arr))
+        out.append(_check_grad(node, i, _carrier(r, create_graph)))
     return tuple(out)
 
 
-def _apply_tensor_hooks(hooks: list, g: np.ndarray) -> np.ndarray:
+def _carrier(r: Any, create_graph: bool) -> Any:
+    """A returned gradient in the sweep's carrier: a Tensor under create_graph, else a numpy array."""
+    if create_graph:
+        return r if _is_tensor(r) else _function._TENSOR[0]._wrap(np.asarray(r))
+    arr = r if isinstance(r, np.ndarray) else getattr(r, "_data", None)
+    return np.asarray(r) if arr is None else arr
+
+
+def _apply_tensor_hooks(hooks: list, g: Any) -> Any:
     from ..tensor import Tensor
 
+    create_graph = _is_tensor(g)
     for hook in hooks:
-        new = hook(Tensor._wrap(g))
+        new = hook(g if create_graph else Tensor._wrap(g))
         if new is not None:
-            arr = new._data if isinstance(new, Tensor) else np.asarray(new)
-            if arr.shape != g.shape:
+            new = _carrier(new, create_graph)
+            if tuple(new.shape) != tuple(g.shape):
                 raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has changed the size of value: it "
-                                   f"returned shape {tuple(arr.shape)} for a gradient of shape {tuple(g.shape)}")
-            g = arr.astype(g.dtype, copy=False)
+                                   f"returned shape {tuple(new.shape)} for a gradient of shape {tuple(g.shape)}")
+            g = new if create_graph else new.astype(g.dtype, copy=False)
     return g
 
 
-def run_backward(roots: Sequence[tuple[Node, int]], root_grads: Sequence[np.ndarray], retain_graph: bool,
-                 capture: dict | None = None) -> None:
+def run_backward(roots: Sequence[tuple[Node, int]], root_grads: Sequence[Any], retain_graph: bool,
+                 capture: dict | None = None, create_graph: bool = False) -> None:
     """Backpropagate `root_grads` from the nodes `roots` ((node, output_nr) pairs).
 
     capture: when given (autograd.grad), maps (id(node), output_nr) -> slot; the gradient arriving there is stored
     in capture[...] and leaves' `.grad` is left untouched.
+    create_graph: root_grads are Tensors and every backward is recorded (grad mode on during the sweep).
     """
     deps = _dependencies([n for n, _ in roots])
     buffers: dict[Node, list] = {}
@@ -106,7 +141,7 @@ def run_backward(roots: Sequence[tuple[Node, int]], root_grads: Sequence[np.ndar
     ready = [n for n, _ in roots if deps.get(n, 0) == 0]
     ready = list(dict.fromkeys(ready))  # a node listed twice as root runs once
     grad_mode_prev = grad_mode._enabled[0]
-    grad_mode._enabled[0] = False  # backward records nothing (first-order engine)
+    grad_mode._enabled[0] = bool(create_graph)  # the backward is recorded only under create_graph
     try:
         while ready:
             node = ready.pop()
@@ -124,7 +159,7 @@ def _run_node(node: Node, grads: list, retain_graph: bool, capture: dict | None,
         if var._hooks:
             g = _apply_tensor_hooks(var._hooks, g)
         for observe in recording._grad_observers:
-            observe(node, [g], ())
+            observe(node, [_dual.raw(g)], ())
         if capture is not None:
             key = (id(node), 0)
             if key in capture:
@@ -148,8 +183,8 @@ def _run_node(node: Node, grads: list, retain_graph: bool, capture: dict | None,
         for nr in range(node.num_outputs):
             if (id(node), nr) in capture and grads[nr] is not None:
                 capture[(id(node), nr)] = grads[nr]
-    if node._materialize_grads:
-        grads = [np.zeros(*node._out_meta[nr]) if g is None else g for nr, g in enumerate(grads)]
+    if node._materialize_grads and any(g is None for g in grads):
+        grads = [_zeros(node._out_meta[nr], grad_mode._enabled[0]) if g is None else g for nr, g in enumerate(grads)]
     for hook in node.metadata.get("hooks", ()):
         hook(node, grads)
     if recording._anomaly[0]:  # creation site on errors; NaN/Inf in the returned gradients raises
@@ -157,7 +192,7 @@ def _run_node(node: Node, grads: list, retain_graph: bool, capture: dict | None,
     else:
         input_grads = _call_backward(node, grads)
     for observe in recording._grad_observers:
-        observe(node, grads, input_grads)
+        observe(node, [_dual.raw(g) for g in grads], tuple(_dual.raw(g) for g in input_grads))
     if not retain_graph:
         node._release()
     for (nxt, nr), g in zip(node._edges, input_grads):
@@ -189,7 +224,12 @@ def _skip(node: Node, buffers: dict, deps: dict, ready: list) -> None:
                     stack.append(nxt)
 
 
-def _add(buffers: dict, node: Node, nr: int, g: np.ndarray) -> None:
+def _zeros(meta: tuple, create_graph: bool) -> Any:
+    z = np.zeros(*meta)
+    return _function._TENSOR[0]._wrap(z) if create_graph else z
+
+
+def _add(buffers: dict, node: Node, nr: int, g: Any) -> None:
     """Sum gradients arriving at the same output; never in place (arrays may be shared between edges)."""
     slot = buffers.get(node)
     if slot is None:
@@ -197,21 +237,25 @@ def _add(buffers: dict, node: Node, nr: int, g: np.ndarray) -> None:
     slot[nr] = g if slot[nr] is None else slot[nr] + g
 
 
-def _accumulate_into_leaf(var: Any, g: np.ndarray) -> None:
+def _accumulate_into_leaf(var: Any, g: Any) -> None:
     """`.grad` accumulates across backward calls, as in torch. The first store copies: g may be shared.
 
     The copy takes the parameter's memory order (torch's grad layout contract): a Linear weight's gradient arrives
     as a transposed view, and an optimiser mixing it with C-ordered state ran ~4x slower (strided passes).
+    Under create_graph (g a Tensor) `.grad` keeps g's graph: a recorded copy first, a recorded sum after.
     """
     from ..tensor import Tensor
 
+    if _is_tensor(g):
+        var.grad = g.clone() if var.grad is None else var.grad + g
+        return
     if var.grad is None:
         var.grad = Tensor._wrap(_copy_like(g, var._data))
-    elif var.grad._data.flags.writeable and var.grad._data.shape == g.shape:
+    elif var.grad._data.flags.writeable and var.grad._data.shape == g.shape and var.grad.grad_fn is None:
         # in place, as torch: a reference kept to p.grad (grads = [p.grad ...]) sees the accumulated value
         np.add(var.grad._data, g, out=var.grad._data, casting="unsafe")
         var.grad._version_box[0] += 1
-    else:  # e.g. a user-assigned expanded (read-only) grad: torch refuses, we accumulate into a new array
+    else:  # e.g. a user-assigned expanded (read-only) grad, or one with a graph: a new array
         var.grad = Tensor._wrap(var.grad._data + g)
 
 

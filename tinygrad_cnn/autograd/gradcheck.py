@@ -160,9 +160,4 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
     return True
 
 
-def gradgradcheck(*args: Any, **kwargs: Any) -> bool:
-    raise NotImplementedError("gradgradcheck needs double backward, which tinygrad_cnn does not support yet "
-                              "(backward is first-order by design)")
-
-
-__all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
+__all__ = ["gradcheck", "GradcheckError"]

@@ -1,5 +1,6 @@
 """Elementwise primitives with broadcasting: arithmetic, exp/log/sqrt/abs/sin/cos, ReLU/Sigmoid/Tanh, Cast, Clone.
-Each backward undoes broadcasting with `unbroadcast`. Clamp, Maximum, Minimum and Where are in selection.py.
+Each backward undoes broadcasting with `sum_to`. Clamp, Maximum, Minimum and Where are in selection.py.
+Backwards are written with operators and ops/_dual.py calls, so they are differentiable themselves.
 
 Arguments may be arrays or Python scalars (`x * 2`); a scalar never needs a gradient.
 """
@@ -7,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._broadcast import _shape, unbroadcast
+from ._broadcast import _shape
+from ._dual import cos, log, raw, sin, sum_to, where
 from ._primitive import Primitive
 
 
@@ -22,8 +24,8 @@ class Add(Primitive):
     @staticmethod
     def backward(ctx, g):
         sa, sb = ctx.shapes
-        return (unbroadcast(g, sa) if ctx.needs_input_grad[0] else None,
-                unbroadcast(g, sb) if ctx.needs_input_grad[1] else None)
+        return (sum_to(g, sa) if ctx.needs_input_grad[0] else None,
+                sum_to(g, sb) if ctx.needs_input_grad[1] else None)
 
 
 class Sub(Primitive):
@@ -37,8 +39,8 @@ class Sub(Primitive):
     @staticmethod
     def backward(ctx, g):
         sa, sb = ctx.shapes
-        return (unbroadcast(g, sa) if ctx.needs_input_grad[0] else None,
-                unbroadcast(-g, sb) if ctx.needs_input_grad[1] else None)
+        return (sum_to(g, sa) if ctx.needs_input_grad[0] else None,
+                sum_to(-g, sb) if ctx.needs_input_grad[1] else None)
 
 
 class Mul(Primitive):
@@ -54,8 +56,8 @@ class Mul(Primitive):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         sa, sb = ctx.shapes
-        return (unbroadcast(g * b, sa) if ctx.needs_input_grad[0] else None,
-                unbroadcast(g * a, sb) if ctx.needs_input_grad[1] else None)
+        return (sum_to(g * b, sa) if ctx.needs_input_grad[0] else None,
+                sum_to(g * a, sb) if ctx.needs_input_grad[1] else None)
 
 
 class Div(Primitive):
@@ -71,8 +73,8 @@ class Div(Primitive):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         sa, sb = ctx.shapes
-        return (unbroadcast(g / b, sa) if ctx.needs_input_grad[0] else None,
-                unbroadcast(-g * a / (b * b), sb) if ctx.needs_input_grad[1] else None)
+        return (sum_to(g / b, sa) if ctx.needs_input_grad[0] else None,
+                sum_to(-g * a / (b * b), sb) if ctx.needs_input_grad[1] else None)
 
 
 class Neg(Primitive):
@@ -102,14 +104,11 @@ class Pow(Primitive):
         a, b, out = ctx.saved_tensors
         sa, sb = ctx.shapes
         ga = gb = None
-        if ctx.needs_input_grad[0]:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                d = b * np.power(a, b - 1)
-            ga = unbroadcast(np.where(b == 0, 0, g * d).astype(g.dtype, copy=False), sa)
-        if ctx.needs_input_grad[1]:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                d = out * np.log(a)
-            gb = unbroadcast(np.where((a == 0) & (b >= 0), 0, g * d).astype(g.dtype, copy=False), sb)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ctx.needs_input_grad[0]:
+                ga = sum_to(where(raw(b) == 0, 0, g * (b * a ** (b - 1))), sa)
+            if ctx.needs_input_grad[1]:
+                gb = sum_to(where((raw(a) == 0) & (raw(b) >= 0), 0, g * (out * log(a))), sb)
         return ga, gb
 
 
@@ -168,7 +167,7 @@ class Abs(Primitive):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return (g * np.sign(x),)
+        return (g * np.sign(raw(x)),)  # sign is flat: a constant of the derivative
 
 
 class Sin(Primitive):
@@ -180,7 +179,7 @@ class Sin(Primitive):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return (g * np.cos(x),)
+        return (g * cos(x),)
 
 
 class Cos(Primitive):
@@ -192,7 +191,7 @@ class Cos(Primitive):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return (-g * np.sin(x),)
+        return (-g * sin(x),)
 
 
 class ReLU(Primitive):
@@ -209,7 +208,7 @@ class ReLU(Primitive):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return (g * (out > 0),)
+        return (g * (raw(out) > 0),)
 
 
 class Sigmoid(Primitive):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._dual import unsqueeze_to
 from ._primitive import Primitive
 
 
@@ -33,7 +34,7 @@ class Sum(Primitive):
     @staticmethod
     def backward(ctx, g):
         shape, axis, keepdim = ctx.meta
-        return expand_back(g, shape, axis, keepdim), None, None
+        return unsqueeze_to(g, shape, axis, keepdim), None, None
 
 
 class Mean(Primitive):
@@ -51,7 +52,7 @@ class Mean(Primitive):
     def backward(ctx, g):
         shape, axis, keepdim = ctx.meta
         n = _count(shape, axis)
-        return expand_back(g / n if n else g, shape, axis, keepdim), None, None
+        return unsqueeze_to(g / n if n else g, shape, axis, keepdim), None, None
 
 
 class Amax(Primitive):

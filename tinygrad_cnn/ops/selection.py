@@ -1,7 +1,8 @@
 """Selection primitives: each output element is one of the inputs' elements (Clamp, Maximum, Minimum, Where).
 
 The gradient is routed by the same comparison masks (ties and bounds as torch); broadcast inputs get their share
-back through `unbroadcast`. Arguments may be arrays or Python scalars; a scalar never needs a gradient.
+back through `sum_to`. Arguments may be arrays or Python scalars; a scalar never needs a gradient. The masks are
+constants of the derivative (computed on the values with `raw`), so the backwards differentiate again.
 """
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ._broadcast import _shape, unbroadcast
+from ._broadcast import _shape
+from ._dual import raw, sum_to, where
 from ._primitive import Primitive
 
 
@@ -28,22 +30,21 @@ class Clamp(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        x, lo, hi = ctx.saved_tensors
+        x, lo, hi = (raw(v) for v in ctx.saved_tensors)
         sx, slo, shi = ctx.shapes
         keep = np.ones(x.shape, dtype=bool)
         if lo is not None:
             keep = keep & (x >= lo)
         if hi is not None:
             keep = keep & (x <= hi)
-        zero = np.zeros((), g.dtype)
-        gx = unbroadcast(np.where(keep, g, zero), sx) if ctx.needs_input_grad[0] else None
+        gx = sum_to(where(keep, g, 0), sx) if ctx.needs_input_grad[0] else None
         glo = ghi = None
         if ctx.needs_input_grad[1]:
             active = (x < lo) if hi is None else (x < lo) & (lo < hi)
-            glo = unbroadcast(np.where(active, g, zero), slo)
+            glo = sum_to(where(active, g, 0), slo)
         if ctx.needs_input_grad[2]:
             active = (x > hi) if lo is None else (x > hi) | (hi < lo)
-            ghi = unbroadcast(np.where(active, g, zero), shi)
+            ghi = sum_to(where(active, g, 0), shi)
         return gx, glo, ghi
 
 
@@ -58,7 +59,7 @@ class Maximum(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
+        a, b = (raw(v) for v in ctx.saved_tensors)
         return _split_by_mask(ctx, g, np.greater(a, b), np.equal(a, b))
 
 
@@ -73,15 +74,16 @@ class Minimum(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
+        a, b = (raw(v) for v in ctx.saved_tensors)
         return _split_by_mask(ctx, g, np.less(a, b), np.equal(a, b))
 
 
-def _split_by_mask(ctx: Any, g: np.ndarray, wins_a: np.ndarray, tie: np.ndarray) -> tuple:
-    share_a = np.where(tie, 0.5, wins_a.astype(g.dtype)).astype(g.dtype)  # (broadcast shape)
+def _split_by_mask(ctx: Any, g: Any, wins_a: np.ndarray, tie: np.ndarray) -> tuple:
+    dtype = raw(g).dtype
+    share_a = np.where(tie, 0.5, wins_a.astype(dtype)).astype(dtype)  # (broadcast shape), a constant
     sa, sb = ctx.shapes
-    return (unbroadcast(g * share_a, sa) if ctx.needs_input_grad[0] else None,
-            unbroadcast(g * (1 - share_a), sb) if ctx.needs_input_grad[1] else None)
+    return (sum_to(g * share_a, sa) if ctx.needs_input_grad[0] else None,
+            sum_to(g * (1 - share_a), sb) if ctx.needs_input_grad[1] else None)
 
 
 class Where(Primitive):
@@ -97,7 +99,6 @@ class Where(Primitive):
     def backward(ctx, g):
         (cond,) = ctx.saved_tensors
         sa, sb = ctx.shapes
-        zero = np.zeros((), g.dtype)
         return (None,
-                unbroadcast(np.where(cond, g, zero), sa) if ctx.needs_input_grad[1] else None,
-                unbroadcast(np.where(cond, zero, g), sb) if ctx.needs_input_grad[2] else None)
+                sum_to(where(cond, g, 0), sa) if ctx.needs_input_grad[1] else None,
+                sum_to(where(cond, 0, g), sb) if ctx.needs_input_grad[2] else None)

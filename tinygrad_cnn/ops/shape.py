@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._dual import call, permute, reshape, sum_to
 from ._primitive import Primitive
 
 
@@ -20,7 +21,7 @@ class Reshape(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        return g.reshape(ctx.in_shape), None
+        return reshape(g, ctx.in_shape), None
 
 
 class View(Reshape):
@@ -44,7 +45,7 @@ class Permute(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        return np.transpose(g, np.argsort(ctx.dims)), None
+        return permute(g, tuple(int(d) for d in np.argsort(ctx.dims))), None
 
 
 class Expand(Primitive):
@@ -59,9 +60,7 @@ class Expand(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        from ._broadcast import unbroadcast
-
-        return unbroadcast(g, ctx.in_shape), None
+        return sum_to(g, ctx.in_shape), None
 
 
 class Cat(Primitive):
@@ -75,9 +74,10 @@ class Cat(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        bounds = np.cumsum(ctx.sizes)[:-1]
-        parts = np.split(g, bounds, axis=ctx.dim)
-        return (None, *[p if need else None for p, need in zip(parts, ctx.needs_input_grad[1:])])
+        ends = np.cumsum(ctx.sizes)
+        lead = (slice(None),) * ctx.dim
+        return (None, *[g[lead + (slice(int(e - n), int(e)),)] if need else None
+                        for n, e, need in zip(ctx.sizes, ends, ctx.needs_input_grad[1:])])
 
 
 class Pad(Primitive):
@@ -94,9 +94,5 @@ class Pad(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        # inverse: crop what was added, zero-pad what was cropped
-        inv = [(-b, -a) for b, a in ctx.pads]
-        grow = [(max(b, 0), max(a, 0)) for b, a in inv]
-        out = np.pad(g, grow) if any(b or a for b, a in grow) else g
-        crop = tuple(slice(-min(b, 0), out.shape[i] + min(a, 0)) for i, (b, a) in enumerate(inv))
-        return out[crop], None, None
+        # the adjoint of padding is the opposite padding: crop what was added, zero-pad what was cropped
+        return call(Pad, g, tuple((-b, -a) for b, a in ctx.pads), 0), None, None
