@@ -9,6 +9,7 @@ from ._malloc import keep_freed_memory as _keep_freed_memory
 _keep_freed_memory()  # glibc would hand each step's freed arrays back to the OS: see _malloc.py
 
 from . import autograd, datasets, linalg, models, nn, optim, utils, viz  # noqa: E402,F401
+from . import distributed  # noqa: E402,F401 - tg.distributed (imports mpi4py only when used)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (arange, as_tensor, cat, chunk, concat, concatenate, empty, empty_like, eye, from_numpy, full,
                        full_like, linspace, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like,

@@ -80,14 +80,20 @@ class _BatchNorm(Module):
             raise RuntimeError(f"{type(self).__name__}(num_features={self.num_features}) got input with "
                                f"{input.shape[1]} channels (dim 1), shape {tuple(input.shape)}")
 
-    def forward(self, input: Tensor) -> Tensor:
-        self._check_input_dim(input)
+    def _count_batch(self) -> float:
+        """In training, count the batch in num_batches_tracked; the running-average factor of this step
+        (momentum, or 1 / num_batches_tracked with momentum=None). SyncBatchNorm shares it."""
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked._data += 1  # a counter buffer: no graph, bump its version as add_ would
             self.num_batches_tracked._version_box[0] += 1
             if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked._data)
+        return factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input_dim(input)
+        factor = self._count_batch()
         # batch statistics in training, and in eval when there are no running statistics to use
         bn_training = self.training or (self.running_mean is None and self.running_var is None)
         use_running = not self.training or self.track_running_stats
