@@ -13,7 +13,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import tempfile
 import zipfile
 from collections import OrderedDict
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
+from ._atomic import atomic_write
 from ._npz_archive import NUMERIC_KINDS, ArchiveError, NpzArchive
 from .tensor import Tensor
 
@@ -194,19 +194,7 @@ def save(obj: Any, f: _PathLike) -> None:
     if not isinstance(f, (str, os.PathLike)):
         np.savez(f, **entries)
         return
-    path = os.fspath(f)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-",
-                               suffix="-" + os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **entries)  # a file object: numpy does not append ".npz" to the name
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)  # atomic on POSIX and Windows: readers see the old or the new file, never half
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(f, lambda fh: np.savez(fh, **entries))  # a file object: numpy does not append ".npz"
 
 
 def load(f: _PathLike, map_location: Any = None, weights_only: bool = True) -> Any:

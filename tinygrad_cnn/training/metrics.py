@@ -4,13 +4,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
+from .._atomic import atomic_write_text
 from ..autograd import no_grad
 from ..tensor import Tensor
 
@@ -78,15 +78,6 @@ def confusion_table(confusion: np.ndarray, classes: list[str]) -> str:
     return "\n".join([head + "   <- predicted", *rows])
 
 
-def _atomic_write_text(path: str, text: str) -> None:
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", newline="") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def write_metrics_csv(path: str, history: list[dict[str, Any]]) -> None:
     """Rewrite metrics.csv from the whole history (a resumed run keeps exactly the rows its checkpoint knows)."""
     buf = io.StringIO()
@@ -94,8 +85,8 @@ def write_metrics_csv(path: str, history: list[dict[str, Any]]) -> None:
     writer.writeheader()
     for row in history:
         writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-    _atomic_write_text(path, buf.getvalue())
+    atomic_write_text(path, buf.getvalue())
 
 
 def write_json(path: str, obj: dict[str, Any]) -> None:
-    _atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from .._atomic import atomic_write
+
 
 def _pyplot() -> Any:
     try:
@@ -15,6 +17,18 @@ def _pyplot() -> Any:
     matplotlib.use("Agg")             # files only, no display needed
     import matplotlib.pyplot as plt
     return plt
+
+
+def _save(fig: Any, path: str) -> None:
+    """Write the figure atomically (an interrupt never leaves half an image; format from the suffix, PNG by
+    default) and free it."""
+    import matplotlib.pyplot as plt
+
+    fmt = os.path.splitext(path)[1][1:].lower() or "png"
+    try:
+        atomic_write(path, lambda fh: fig.savefig(fh, format=fmt, dpi=100))
+    finally:
+        plt.close(fig)
 
 
 def plot_curves(history: list[dict[str, Any]], out_dir: str) -> list[str]:
@@ -37,8 +51,7 @@ def plot_curves(history: list[dict[str, Any]], out_dir: str) -> list[str]:
         ax.legend()
     fig.tight_layout()
     path = os.path.join(out_dir, "curves.png")
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(fig, path)
     return [path]
 
 
@@ -59,6 +72,5 @@ def plot_confusion(confusion: np.ndarray, classes: list[str], path: str, title: 
             ax.text(j, i, int(confusion[i, j]), ha="center", va="center", fontsize=7,
                     color="white" if confusion[i, j] > threshold else "black")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(fig, path)
     return [path]

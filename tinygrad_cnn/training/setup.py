@@ -5,10 +5,12 @@ resumed or evaluated from its directory alone). Fields left as None take the mod
 """
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import platform
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -33,10 +35,48 @@ _FROM_RECIPE = ("epochs", "batch_size", "lr", "optimizer", "momentum", "schedule
                 "val_fraction", "test_batch_size")
 
 
+class Rule(NamedTuple):
+    """What a numeric setting accepts: `kind` int or float, `ok(value)`, and `what` for the message."""
+
+    kind: type
+    ok: Callable[[Any], bool]
+    what: str
+
+
+_POSITIVE_INT = Rule(int, lambda v: v >= 1, "a positive integer")
+_NONNEG = Rule(float, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
+_POSITIVE = Rule(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
+RULES: dict[str, Rule] = {
+    "epochs": _POSITIVE_INT, "batch_size": _POSITIVE_INT, "test_batch_size": _POSITIVE_INT,
+    "step_size": _POSITIVE_INT, "train_limit": _POSITIVE_INT, "val_limit": _POSITIVE_INT,
+    "test_limit": _POSITIVE_INT, "seed": Rule(int, lambda v: 0 <= v < 2 ** 63 - 1, "an integer in [0, 2**63 - 2]"),
+    "lr": _NONNEG, "momentum": _NONNEG, "gamma": _POSITIVE,
+    "val_fraction": Rule(float, lambda v: 0 < v < 1, "a number strictly between 0 and 1"),
+}
+
+
+def check_value(name: str, value: Any) -> None:
+    """ValueError naming the setting when `value` breaks RULES[name] (None: not set, always fine)."""
+    rule = RULES.get(name)
+    if rule is None or value is None:
+        return
+    kind_ok = isinstance(value, numbers.Integral if rule.kind is int else numbers.Real) and \
+        not isinstance(value, bool)
+    if not kind_ok or not rule.ok(value):
+        raise ValueError(f"{name} must be {rule.what}, got {value!r}")
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Every numeric setting of a run config within its RULES (ValueError naming the first bad one)."""
+    for name in RULES:
+        check_value(name, config.get(name))
+
+
 def resolve_config(**overrides: Any) -> dict[str, Any]:
     """The full run configuration: DEFAULTS, then `overrides`, then the recipe for every field still None.
 
-    Raises ValueError for an unknown model, optimizer or scheduler (listing the valid ones).
+    Raises ValueError for an unknown model, optimizer or scheduler (listing the valid ones), and for a numeric
+    setting outside its RULES (epochs -1, step_size 0, val_fraction 1.5, ...).
     """
     unknown = set(overrides) - set(DEFAULTS)
     if unknown:
@@ -52,6 +92,7 @@ def resolve_config(**overrides: Any) -> dict[str, Any]:
     if config["scheduler"] not in SCHEDULERS:
         raise ValueError(f"unknown scheduler {config['scheduler']!r}; valid schedulers: {', '.join(SCHEDULERS)}")
     config["recipe"] = recipe.to_dict()
+    check_config(config)
     return config
 
 

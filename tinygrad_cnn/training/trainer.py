@@ -8,11 +8,16 @@ interrupted and resumed run ends with exactly the weights of an uninterrupted on
 
 Interrupts: the first Ctrl-C asks the loop to stop after the current step; it then writes last.npz (resumable)
 and raises KeyboardInterrupt. A second Ctrl-C interrupts at once (last.npz then holds the previous checkpoint).
+
+Files: the run directory (`config['out']`) is managed by `RunDir` (run_dir.py): a new run refuses a directory
+holding another run, `fit` holds the directory's lock, and each epoch's files are written in commit order.
+Every data file the run needs (the test split too) is read and verified before the first step.
 """
 from __future__ import annotations
 
 import os
 import time
+from contextlib import nullcontext
 from typing import Any, Callable
 
 import numpy as np
@@ -22,9 +27,10 @@ from ..random import Generator, get_rng_state, manual_seed, set_rng_state
 from ..tensor import Tensor
 from ..utils.data import DataLoader, TensorDataset
 from . import data, metrics, plots
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import RESUME_FIELDS, load_checkpoint
 from .progress import progress_bar, stop_on_sigint
-from .setup import build_optimizer, build_scheduler, loss_function, machine_info
+from .run_dir import RunDir, RunDirError
+from .setup import DEFAULTS, build_optimizer, build_scheduler, check_config, loss_function, machine_info
 
 
 class Trainer:
@@ -34,11 +40,15 @@ class Trainer:
         summary = trainer.fit()                         # or Trainer.from_checkpoint("runs/lenet5/last.npz").fit()
     """
 
-    def __init__(self, config: dict[str, Any], log: Callable[[str], None] = print) -> None:
+    def __init__(self, config: dict[str, Any], log: Callable[[str], None] = print, mode: str = "new") -> None:
+        """mode: "new" (refuse an `out` directory holding a run), "overwrite" (replace that run's files) or
+        "resume" (used by `from_checkpoint`). Raises RunDirError before any work when `out` cannot be used."""
         self.config, self.log = config, log
         self.out = config["out"]
-        if self.out:
-            os.makedirs(self.out, exist_ok=True)
+        self.run = RunDir(self.out, mode, log) if self.out else None  # None: nothing is written
+        if self.run is not None:
+            self.run.check()
+        self._last_signature: Any = None                    # last.npz as read by from_checkpoint
         self._load_data()
         manual_seed(config["seed"])                         # the model's initialisation
         self.model = models.get_model(config["model"])
@@ -70,15 +80,22 @@ class Trainer:
             x = data.preprocess(imgs, recipe["input_size"], recipe["scale"], recipe["mean"], recipe["std"])
             return data.Arrays(x, np.ascontiguousarray(labs, np.int64), classes)
 
+        if len(train_idx) == 0 or len(val_idx) == 0:
+            raise ValueError(f"{c['dataset']}: {len(labels)} training images split by val_fraction "
+                             f"{c['val_fraction']:g} leave {len(train_idx)} for training and {len(val_idx)} for "
+                             f"validation; both need at least one")
         self.train = arrays(images[train_idx], labels[train_idx])
         self.val = arrays(images[val_idx], labels[val_idx])
         self.classes = classes
         self._test_kwargs = kwargs
+        # read (and verify) the test files now: a corrupt file must stop the run before training, not after it
+        self._test_raw = data.load_split(c["dataset"], train=False, **kwargs) if c["test"] else None
 
     def load_test(self) -> data.Arrays:
-        """The preprocessed test split (loaded on demand: only at the end of training)."""
+        """The preprocessed test split (its files were read when the trainer was built, when config['test'])."""
         c, recipe = self.config, self.config["recipe"]
-        images, labels, classes = data.load_split(c["dataset"], train=False, **self._test_kwargs)
+        raw = self._test_raw or data.load_split(c["dataset"], train=False, **self._test_kwargs)
+        images, labels, classes = raw
         keep = data.limit(np.arange(len(labels)), c["test_limit"])
         x = data.preprocess(images[keep], recipe["input_size"], recipe["scale"], recipe["mean"], recipe["std"])
         return data.Arrays(x, labels[keep].astype(np.int64), classes)
@@ -111,33 +128,59 @@ class Trainer:
     @classmethod
     def from_checkpoint(cls, path: str, log: Callable[[str], None] = print, **overrides: Any) -> "Trainer":
         """Rebuild a run from its checkpoint (a run directory means its last.npz); `overrides` may change
-        e.g. `epochs` (to train longer) or `progress`."""
+        e.g. `epochs` (to train longer) or `progress`. The run continues in the checkpoint's directory, which
+        must then be its last.npz, or in a new directory `out=` (started from any checkpoint)."""
         if os.path.isdir(path):
             path = os.path.join(path, "last.npz")
-        state = load_checkpoint(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        in_place = os.path.abspath(overrides.get("out") or directory) == directory
+        if in_place and os.path.basename(path) != "last.npz":
+            raise RunDirError(f"a run continues from its last.npz, not {path} (that would overwrite the run's "
+                              f"later state); pass out= a new directory to start a run from it")
+        signature = RunDir(directory, "resume").signature() if in_place and os.path.exists(path) else None
+        state = load_checkpoint(path, required=RESUME_FIELDS)
+        missing = sorted((set(DEFAULTS) | {"recipe"}) - set(state["config"]))
+        if missing:
+            raise ValueError(f"{path} is not a complete training checkpoint: its config lacks {missing}")
         config = {**state["config"], **overrides}
-        config["out"] = overrides.get("out") or os.path.dirname(os.path.abspath(path))
-        trainer = cls(config, log=log)
+        config["out"] = overrides.get("out") or directory
+        check_config(config)
+        trainer = cls(config, log=log, mode="resume" if in_place else "new")
         trainer.load_state_dict(state)
+        trainer._last_signature = signature
         return trainer
 
     def save(self, name: str) -> None:
-        if self.out:
-            save_checkpoint(self.state_dict(), os.path.join(self.out, name))
+        if self.run is not None:
+            self.run.save(name, self.state_dict())
 
     # ------------------------------------------------------------- loop
     def fit(self) -> dict[str, Any]:
-        """Train up to config['epochs'], then test; returns a summary dict (also summary.json in `out`)."""
+        """Train up to config['epochs'], then test; returns a summary dict (also summary.json in `out`).
+        Holds the run directory's lock throughout (RunLockedError when another process has it)."""
+        session = self.run.session(self._last_signature) if self.run is not None else nullcontext()
+        with session:
+            self._start()
+            summary = self._loop()
+        if self.run is not None:                            # a later fit() continues this run
+            self.run.mode, self._last_signature = "resume", self.run.signature()
+        return summary
+
+    def _start(self) -> None:
         c = self.config
-        if self.out:
-            metrics.write_json(os.path.join(self.out, "config.json"), {**c, "machine": machine_info()})
+        if self.run is not None:
+            if self.run.mode == "resume":                   # files an interrupt left behind last.npz
+                self.run.reconcile(self.state_dict(), c["plots"])
+            self.run.write_config({**c, "machine": machine_info()})
         self.log(f"{c['model']} on {c['dataset']}: {len(self.train.y)} training, {len(self.val.y)} validation "
                  f"samples; {c['optimizer']} lr {c['lr']}, batch {c['batch_size']}, {c['epochs']} epochs"
                  + (f" (resuming after epoch {self.epoch}, batch {self.batch})" if self.epoch or self.batch else ""))
+
+    def _loop(self) -> dict[str, Any]:
         start = time.perf_counter()
         with stop_on_sigint(self):
             try:
-                while self.epoch < int(c["epochs"]):
+                while self.epoch < int(self.config["epochs"]):
                     self._train_epoch()
                     self._end_epoch()
                     if self.stop_requested:
@@ -218,13 +261,8 @@ class Trainer:
         self.log(f"Epoch {row['epoch']:3d} : training accuracy = {100 * row['train_acc']:.2f}% "
                  f"({r['correct']}/{r['seen']}), cost = {row['train_loss']:.4f}, {r['seconds']:.1f}s | "
                  + val.line("validation") + f" | {row['images_per_s']:.0f} img/s")
-        self.save("last.npz")
-        if is_best:
-            self.save("best.npz")
-        if self.out:
-            metrics.write_metrics_csv(os.path.join(self.out, "metrics.csv"), self.history)
-            if c["plots"]:
-                plots.plot_curves(self.history, self.out)
+        if self.run is not None:                            # last.npz first: see run_dir.py
+            self.run.record_epoch(self.state_dict(), is_best, c["plots"])
 
     def _finish(self, seconds: float) -> dict[str, Any]:
         c = self.config
@@ -238,17 +276,17 @@ class Trainer:
             summary.update(test_acc=result.accuracy, test_loss=result.loss, test_correct=result.correct,
                            test_total=result.total, test_confusion=result.confusion.tolist())
             summary.update(self._test_best_checkpoint(test))
-            if self.out and c["plots"]:
-                plots.plot_confusion(result.confusion, self.classes, os.path.join(self.out, "confusion.png"),
+            if self.run is not None and c["plots"]:
+                plots.plot_confusion(result.confusion, self.classes, self.run.file("confusion.png"),
                                      title=f"{c['model']} on {c['dataset']} test set")
         self.log(f"Total time taken : {seconds:.0f}s ({seconds / 60:.2f}min)")
-        if self.out:
-            metrics.write_json(os.path.join(self.out, "summary.json"), summary)
+        if self.run is not None:
+            self.run.write_summary(summary)
         return summary
 
     def _test_best_checkpoint(self, test: data.Arrays) -> dict[str, Any]:
         """Also test best.npz when the best validation epoch is not the last one (model selection by validation)."""
-        path = os.path.join(self.out, "best.npz") if self.out else ""
+        path = self.run.file("best.npz") if self.run is not None else ""
         best_epoch = self.best_epoch
         if best_epoch == self.epoch or not os.path.exists(path):
             return {}
