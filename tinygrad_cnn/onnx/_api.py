@@ -1,0 +1,155 @@
+"""`tg.onnx.export(model, args, f, ...)`: torch.onnx.export's signature, for tinygrad_cnn models."""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import autograd
+from ..tensor import Tensor
+from ._export import DEFAULT_OPSET, MIN_OPSET, TrainingMode, _Translator, require_onnx
+from ._graph import GraphBuilder
+from ._modules import MODULES
+from ._trace import Trace, ref_of
+
+
+def export(model: Any, args: Any, f: Any = None, *, kwargs: dict | None = None, export_params: bool = True,
+           verbose: bool | None = None, input_names: Sequence[str] | None = None,
+           output_names: Sequence[str] | None = None, opset_version: int | None = None,
+           dynamic_axes: dict | None = None, training: TrainingMode = TrainingMode.EVAL,
+           do_constant_folding: bool = True) -> Any:
+    """Export `model` to ONNX by running it once on `args` (a Tensor or a tuple of them) and translating the ops.
+
+    f: a path (written atomically) or a binary file object; None only returns the model.
+    input_names / output_names: graph names (default input, input_1, ... / output, output_1, ...).
+    dynamic_axes: {name: {axis: "dim_name"}} or {name: [axis, ...]} marks axes (e.g. the batch) symbolic.
+    training: TrainingMode.EVAL (default) exports eval-mode behaviour (BatchNorm with its running statistics,
+    Dropout as identity) and restores the model's modes afterwards; PRESERVE exports the mode the model is in.
+    Returns the onnx.ModelProto (torch returns None; the file is the same).
+
+    Raises:
+        ImportError: the 'onnx' extra is not installed.
+        tg.onnx.ExportError: an op with no ONNX translation, naming the op and the module it ran in.
+    """
+    onnx = require_onnx()
+    opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
+    if not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
+        raise ValueError(f"tg.onnx.export: opset_version must be in [{MIN_OPSET}, "
+                         f"{onnx.defs.onnx_opset_version()}], got {opset_version}")
+    if training == TrainingMode.TRAINING:
+        raise NotImplementedError("tg.onnx.export: training=TrainingMode.TRAINING is not supported (ONNX graphs "
+                                  "for inference: EVAL or PRESERVE)")
+    if not export_params:
+        raise NotImplementedError("tg.onnx.export: export_params=False is not supported (weights are stored)")
+    inputs = args if isinstance(args, tuple) else (args,)
+    if inputs and isinstance(inputs[-1], dict) and kwargs is None:  # torch: a trailing dict holds kwargs
+        inputs, kwargs = inputs[:-1], inputs[-1]
+    tensors = [_leaf(a) if isinstance(a, Tensor) else a for a in inputs]
+    b = GraphBuilder(onnx, opset)
+    in_names = _io_names(input_names, sum(isinstance(t, Tensor) for t in tensors), "input", b)
+    out, trace = _run(model, tensors, kwargs or {}, training)
+    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+    if not all(isinstance(o, Tensor) for o in outs):
+        raise TypeError(f"tg.onnx.export: the model must return a Tensor or a tuple/list of Tensors, got "
+                        f"{type(out).__name__}")
+    out_names = _io_names(output_names, len(outs), "output", b)
+    ins = {id(t): n for t, n in zip([t for t in tensors if isinstance(t, Tensor)], in_names)}
+    tr = _Translator(b, model, trace, ins)
+    tr.run()
+    for o, name in zip(outs, out_names):
+        call_value = tr.value(ref_of(o))
+        src = call_value.name if call_value.name is not None else b.const(call_value.const, "const_output")
+        b.node("Identity", [src], outputs=[name])
+    dyn = _dynamic_axes(dynamic_axes, set(in_names) | set(out_names))
+    graph = onnx.helper.make_graph(
+        b.nodes, "tinygrad_cnn", [_info(onnx, n, t, dyn) for n, t in zip(in_names, [t for t in tensors
+                                                                               if isinstance(t, Tensor)])],
+        [_info(onnx, n, o, dyn) for n, o in zip(out_names, outs)], b.initializers)
+    proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset)],
+                                   producer_name="tinygrad_cnn", producer_version=_version())
+    proto.ir_version = min(proto.ir_version, onnx.helper.find_min_ir_version_for(proto.opset_import))
+    onnx.checker.check_model(proto)
+    if f is not None:
+        _write(proto.SerializeToString(), f)
+    if verbose:
+        print(onnx.helper.printable_graph(proto.graph))
+    return proto
+
+
+def _leaf(t: Tensor) -> Tensor:
+    """A fresh leaf with the example's values; float inputs require grad so every op on them is recorded."""
+    leaf = Tensor._wrap(np.array(t._data, copy=True))
+    if leaf._data.dtype.kind in "fc":
+        leaf.requires_grad_(True)
+    return leaf
+
+
+def _run(model: Any, tensors: list, kwargs: dict, training: TrainingMode) -> Any:
+    modes = [(m, m.training) for m in model.modules()]
+    if training == TrainingMode.EVAL:
+        model.eval()
+    trace = Trace({kind: rule[0] for kind, rule in MODULES.items()})
+    try:
+        with trace.running(model), autograd.enable_grad():
+            out = model(*tensors, **kwargs)
+    finally:
+        for m, mode in modes:
+            m.training = mode
+    return out, trace
+
+
+def _io_names(names: Sequence[str] | None, n: int, base: str, b: GraphBuilder) -> list[str]:
+    names = list(names or [])
+    if len(names) > n:
+        raise ValueError(f"tg.onnx.export: {len(names)} {base}_names for {n} {base}s")
+    names += [base if i == 0 else f"{base}_{i}" for i in range(len(names), n)]
+    return [b.reserve(str(name)) for name in names]
+
+
+def _dynamic_axes(spec: dict | None, known: set) -> dict:
+    """{name: {axis: dim_name}}; a list of axes gets torch's names ('<name>_dynamic_axes_<k>')."""
+    out = {}
+    for name, axes in (spec or {}).items():
+        if name not in known:
+            raise ValueError(f"tg.onnx.export: dynamic_axes names {name!r}, which is not an input or output "
+                             f"name ({', '.join(sorted(known))})")
+        if isinstance(axes, dict):
+            out[name] = {int(k): str(v) for k, v in axes.items()}
+        else:
+            out[name] = {int(k): f"{name}_dynamic_axes_{i + 1}" for i, k in enumerate(axes)}
+    return out
+
+
+def _info(onnx: Any, name: str, t: Tensor, dyn: dict) -> Any:
+    axes = dyn.get(name, {})
+    shape = [axes.get(i, axes.get(i - t.ndim, d)) for i, d in enumerate(t.shape)]
+    elem = onnx.helper.np_dtype_to_tensor_dtype(t._data.dtype)
+    return onnx.helper.make_tensor_value_info(name, elem, shape)
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def _write(data: bytes, f: Any) -> None:
+    """A path is written atomically (temporary file, fsync, rename); a file object is written to."""
+    if not isinstance(f, (str, os.PathLike)):
+        f.write(data)
+        return
+    path = os.fspath(f)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-",
+                               suffix="-" + os.path.basename(path))
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise

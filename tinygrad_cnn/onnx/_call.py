@@ -1,0 +1,64 @@
+"""`Call`: one recorded op as its translator sees it, and the registry of translators by Function class."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ._graph import GraphBuilder, Value
+
+OPS: dict[type, Callable[["Call"], Any]] = {}  # Function class -> translator(call) -> output name(s)
+
+
+def translates(*fns: type) -> Callable:
+    """Register the decorated function as the translator of the given Function classes."""
+
+    def deco(tr: Callable) -> Callable:
+        for fn in fns:
+            OPS[fn] = tr
+        return tr
+
+    return deco
+
+
+class ExportError(RuntimeError):
+    """An op or argument the ONNX exporter cannot translate; the message names the op and the module path."""
+
+
+class Call:
+    """A recorded op: its Function class, its forward arguments (Values for tensors, raw values otherwise), where
+    it ran (module path) and the builder to emit nodes into."""
+
+    def __init__(self, b: GraphBuilder, fn: type, args: list, path: str) -> None:
+        self.b, self.fn, self.args, self.path = b, fn, args, path
+
+    @property
+    def op(self) -> str:
+        return self.fn.__name__
+
+    def x(self, i: int = 0) -> Value:
+        v = self.args[i]
+        if not isinstance(v, Value):
+            raise self.error(f"argument {i} is not a tensor")
+        return v
+
+    def name(self, v: Any, like: Value | None = None) -> str:
+        """The ONNX name of a tensor argument; constants (and Python numbers, cast to like's dtype) become
+        initializers on first use."""
+        if isinstance(v, Value):
+            if v.name is None:
+                v.name = self.b.const(v.const, v.hint or "const")
+            return v.name
+        if v is None:
+            return ""
+        dtype = like.dtype if like is not None else None
+        return self.b.const(np.asarray(v, dtype=dtype), "scalar")
+
+    def inp(self, i: int, like: int | None = None) -> str:
+        return self.name(self.args[i], self.args[like] if like is not None else self._first_tensor())
+
+    def _first_tensor(self) -> Value | None:
+        return next((a for a in self.args if isinstance(a, Value)), None)
+
+    def error(self, why: str) -> ExportError:
+        return ExportError(f"tg.onnx.export: cannot export {self.op} in {self.path}: {why}")
