@@ -99,6 +99,11 @@ def _call_backward(node: Context, grads: list) -> tuple:
         if r is None or node._edges[i][0] is None:
             out.append(None)
             continue
+        if create_graph and fn.array_function and not _is_tensor(r):
+            raise RuntimeError(
+                f"{node.name()} is not differentiable twice: under create_graph=True its backward returned a "
+                f"numpy array for input {i} instead of a Tensor (the backward left the tape; write it with "
+                f"operators and ops/_dual.py calls, see docs/autograd.md)")
         out.append(_check_grad(node, i, _carrier(r, create_graph)))
     return tuple(out)
 
