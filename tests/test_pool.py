@@ -52,6 +52,12 @@ def test_lp_pool2d_matches_torch(norm_type, kernel_size, stride, ceil_mode):
     check_parity(lambda m, x: m.nn.functional.lp_pool2d(x, norm_type, kernel_size, stride, ceil_mode), [x])
 
 
+def test_lp_pool2d_all_zero_window_has_zero_gradient_as_torch():
+    x = np.zeros((1, 1, 4, 4))
+    x[0, 0, 0, 0] = 1.0   # one window with a value, three all-zero windows (d x^(1/p) is inf at 0; ReLU masks it)
+    check_parity(lambda m, x: m.nn.functional.lp_pool2d(x, 2, 2), [x])
+
+
 def test_lp_pool2d_with_negative_inputs_p2_and_minus_inf():
     x = np.random.default_rng(6).standard_normal((1, 2, 6, 6))
     check_parity(lambda m, x: m.nn.functional.lp_pool2d(x, 2, 2), [x])

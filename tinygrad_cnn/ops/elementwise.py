@@ -208,7 +208,7 @@ class ReLU(Primitive):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return (g * (raw(out) > 0),)
+        return (where(raw(out) > 0, g, 0.0),)  # a select, not g * mask: an inf arriving at x <= 0 gives 0, as torch
 
 
 class Sigmoid(Primitive):
