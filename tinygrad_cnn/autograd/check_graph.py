@@ -26,7 +26,7 @@ from . import recording
 from .check_report import GraphCheckReport, NodeCheck
 from .function import AccumulateGrad, Context
 from .graph_record import graph_recording
-from .node_check import Replay, differentiable_along, directions, jittered, measure
+from .node_check import Replay, SecondOrderReplay, differentiable_along, directions, jittered, measure
 
 
 def _forward_order(roots: list) -> list:
@@ -71,7 +71,7 @@ def _quiet() -> Iterator[None]:
 
 def check_graph(loss: Any, *inputs: Any, eps: float = 1e-6, fast_mode: bool = True, atol: float = 1e-5,
                 rtol: float = 1e-3, params: Any = None, max_elements: int | None = 64,
-                seed: int = 0) -> GraphCheckReport:
+                seed: int = 0, order: int = 1) -> GraphCheckReport:
     """Check each node of the graph behind `loss` against central differences of that node alone.
 
     Args:
@@ -82,6 +82,9 @@ def check_graph(loss: Any, *inputs: Any, eps: float = 1e-6, fast_mode: bool = Tr
         fast_mode: compare one random projection per input (cheap); False compares single elements, up to
             `max_elements` sampled per input (None: all of them).
         params: extra names for leaves (dict / pairs / Module); parameters of the modules that ran are automatic.
+        order: 1 checks each node's backward; 2 checks each node's double backward (the derivative of its
+            backward, recorded with create_graph=True) against central differences of its backward, so a wrong
+            or non-differentiable double backward is named like a wrong backward.
     Returns:
         GraphCheckReport: rows per node in forward order; `report.passed`, `report.failures`, `str(report)`,
         `report.draw()`.
@@ -91,6 +94,8 @@ def check_graph(loss: Any, *inputs: Any, eps: float = 1e-6, fast_mode: bool = Tr
     from ..tensor import Tensor
     from ..viz.names import Naming, roots_of
 
+    if order not in (1, 2):
+        raise ValueError(f"check_graph: order must be 1 (backward) or 2 (double backward), got {order!r}")
     if callable(loss) and not isinstance(loss, Tensor):
         with graph_recording():
             loss = loss(*inputs)
@@ -111,7 +116,7 @@ def check_graph(loss: Any, *inputs: Any, eps: float = 1e-6, fast_mode: bool = Tr
     with _quiet():
         for k, node in enumerate(nodes):
             row = _describe(k, node, naming)
-            _check_node(row, node, rng, eps, atol, rtol, fast_mode, max_elements)
+            _check_node(row, node, rng, eps, atol, rtol, fast_mode, max_elements, order)
             rows.append(row)
     return GraphCheckReport(rows, outs, params)
 
@@ -127,7 +132,7 @@ def _describe(k: int, node: Context, naming: Any) -> NodeCheck:
 
 
 def _check_node(row: NodeCheck, node: Context, rng: np.random.Generator, eps: float, atol: float, rtol: float,
-                fast: bool, max_elements: int | None) -> None:
+                fast: bool, max_elements: int | None, order: int = 1) -> None:
     rec = node.metadata.get("inputs")
     if rec is None:
         row.skip("not recorded (built outside graph_recording())")
@@ -140,7 +145,7 @@ def _check_node(row: NodeCheck, node: Context, rng: np.random.Generator, eps: fl
         row.skip(f"input {stale[0]} was modified in place after this op (its recorded value is gone)")
         return
     try:
-        rp = Replay(node, rng)
+        rp = Replay(node, rng) if order == 1 else SecondOrderReplay(node, rng)
         if not rp.out_idx:
             row.skip("no differentiable output")
             return
@@ -155,6 +160,9 @@ def _check_node(row: NodeCheck, node: Context, rng: np.random.Generator, eps: fl
         if not m.ok:
             _diagnose(row, rp, m, rng, eps, atol, rtol, dirs)
     except Exception as exc:  # noqa: BLE001 - a replay that raises is reported on its row, the rest still runs
+        if "not differentiable twice" in str(exc) or "differentiate twice" in str(exc):
+            row.verdict, row.passed, row.detail = "error", False, f"double backward: {exc}"
+            return
         row.skip(f"replay failed: {type(exc).__name__}: {exc}")
 
 

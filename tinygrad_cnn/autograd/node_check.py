@@ -94,6 +94,38 @@ class Replay:
         return any(d != np.float64 for d in self.out_dtypes)
 
 
+class SecondOrderReplay(Replay):
+    """The node's backward checked as a function: F2(x) = sum_i <w_i, (J^T v)_i(x)> (the first-order gradient
+    projected on random w), whose gradient is the double backward (create_graph=True) of the replayed node."""
+
+    def __init__(self, node: Any, rng: np.random.Generator) -> None:
+        super().__init__(node, rng)
+        self.w = {i: rng.standard_normal(self.base[i].shape) for i in self.diff}
+
+    def F(self, xs: dict) -> float:
+        first = Replay.analytic(self, xs)
+        return float(sum(np.sum(first[i] * self.w[i]) for i in self.diff))
+
+    def analytic(self, xs: dict) -> dict:
+        from ..tensor import Tensor
+
+        res, tensors = self._apply(xs, requires_grad=True)
+        outs = [res[k] for k in self.out_idx]
+        ins = [tensors[i] for i in self.diff]
+        gs = autograd_grad(outs, ins, [Tensor._wrap(v.astype(o._data.dtype)) for o, v in zip(outs, self.v)],
+                           create_graph=True, allow_unused=True)
+        terms = [(g * Tensor._wrap(self.w[i].astype(g._data.dtype))).sum()
+                 for i, g in zip(self.diff, gs) if g is not None and g.requires_grad]
+        if not terms:  # the first-order gradient does not depend on the inputs: the second derivative is 0
+            return {i: np.zeros(self.base[i].shape) for i in self.diff}
+        total = terms[0]
+        for t in terms[1:]:
+            total = total + t
+        hs = autograd_grad([total], ins, allow_unused=True)
+        return {i: (np.zeros(self.base[i].shape) if h is None else h._data.astype(np.float64))
+                for i, h in zip(self.diff, hs)}
+
+
 def directions(rp: Replay, rng: np.random.Generator, fast: bool, max_elements: int | None) -> dict:
     """What to compare, per differentiable input: one random direction (fast), or single elements (full, up to
     max_elements sampled). Drawn once per node, so every re-check looks along the same directions."""
@@ -163,4 +195,4 @@ def jittered(rp: Replay, rng: np.random.Generator, scale: float = 1e-2) -> dict:
     return out
 
 
-__all__ = ["Replay", "Measure", "measure", "differentiable_along", "jittered"]
+__all__ = ["Replay", "SecondOrderReplay", "Measure", "measure", "differentiable_along", "jittered"]
