@@ -51,7 +51,7 @@ def run_case(name: str, make_model, make_opt, size: int, sync_bn: bool) -> float
         ours = dict(model.module.state_dict())
         for key, value in reference.state_dict().items():
             worst = max(worst, float(np.abs(ours[key].numpy().astype(np.float64) - value.numpy()).max()))
-    print(f"{name} rank {rank}: max |difference| {worst:.3g}", flush=True)
+    print(f"{name} rank {rank}: max |difference| {worst:.3e}", flush=True)
     return worst
 
 

@@ -10,6 +10,7 @@ is_available() is False and init_process_group raises an ImportError naming the 
 """
 from ._backend import (ProcessGroup, destroy_process_group, get_backend, get_rank, get_world_size,
                        init_process_group, is_available, is_initialized)
+from . import launch  # noqa: F401 - mpiexec helpers (tinygrad-cnn train --nproc)
 from ._work import Work
 from .collectives import ReduceOp, all_gather, all_reduce, barrier, broadcast, gather, reduce, scatter
 
