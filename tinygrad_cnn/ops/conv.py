@@ -1,139 +1,119 @@
-"""Convolution primitives: im2col (one copy of a strided window view) + one GEMM per group; col2im for backward.
+"""Convolution primitives. Their derivatives are convolutions again, so gradients of gradients work to any order:
 
-Layout (measured, see docs/functional.md): the column matrix is (C*kh*kw, H_out*W_out*N): channel-major rows,
-and columns ordered with the batch innermost. For that the padded input is laid out (C, Hp, Wp, N) in memory, so
-each kernel tap of a stride-1 conv is a run of W_out*N contiguous cells: im2col and col2im copy long runs and
-were 1.5-2.3x faster than with NCHW order (whose runs are only W_out long), which in turn was 1.4-1.7x faster
-than the pixel-major (N*H_out*W_out, C*kh*kw) layout. Every GEMM operand is contiguous or a plain transpose (BLAS
-transpose flags, no copies); only arrays of the input's or output's size are transposed back to NCHW.
+    Conv2d(x, w)          y = x * w (cross-correlation)   dx = ConvTranspose2d(g, w)   dw = Conv2dWeight(x, g)
+    ConvTranspose2d(x, w) y = adjoint of Conv2d in x       dx = Conv2d(g, w)            dw = Conv2dWeight(g, x)
+    Conv2dWeight(x, g)    dw = <g, Conv2d(x, .)>           dx = ConvTranspose2d(g, ggw) dg = Conv2d(x, ggw)
+
+All three share one geometry: an "image" of spatial size image_hw, padded by pads = (top, bottom, left, right),
+and the windows of a kernel (kh, kw) placed every `stride` cells, taps `dilation` apart; out_hw windows per axis
+(all that fit, or the first ones). Every backward is written once with `_dual` calls (numpy arrays on the
+first-order path, Tensors under create_graph); the array kernels are in _conv_im2col.py.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from . import _conv_im2col as im2col
 from ._primitive import Primitive
-from ._windows import Pads, Pair, col2im, conv_out_size, crop2d, pad2d, relayout, windows
+from ._windows import Pads, Pair
+
+from ._dual import call, is_tensor, sum as dsum
 
 
-def _columns(x: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair, groups: int,
-             out_hw: Pair | None = None) -> tuple[np.ndarray, tuple, Pair]:
-    """im2col: x (N, C, H, W) -> columns (groups, C/groups*kh*kw, H_out*W_out*N), plus the padded shape.
-
-    out_hw defaults to every window that fits; a smaller one keeps the first windows (conv_transpose2d).
-    """
-    C = x.shape[1]
-    xp = pad2d(x, pads, batch_last=True)                           # (N, C, Hp, Wp) view of (C, Hp, Wp, N)
-    out_hw = out_hw or (conv_out_size(x.shape[2], kernel[0], stride[0], pads[0] + pads[1], dilation[0]),
-                        conv_out_size(x.shape[3], kernel[1], stride[1], pads[2] + pads[3], dilation[1]))
-    win = windows(xp, kernel, stride, dilation, out_hw)          # (N, C, Ho, Wo, kh, kw) view
-    cols = win.transpose(1, 4, 5, 2, 3, 0).reshape(groups, C // groups * kernel[0] * kernel[1], -1)  # copy
-    return cols, xp.shape, out_hw                                  # cols: (G, C/G*kh*kw, Ho*Wo*N)
-
-
-def _col2im_input(gcols: np.ndarray, x_shape: tuple, padded_shape: tuple, kernel: Pair, stride: Pair,
-                  pads: Pads, dilation: Pair, out_hw: Pair) -> np.ndarray:
-    """Adjoint of _columns: gcols (G, C/G*kh*kw, Ho*Wo*N) -> gradient of x (N, C, H, W), C-contiguous."""
-    N, C = x_shape[:2]
-    g6 = gcols.reshape(C, kernel[0], kernel[1], *out_hw, N)       # (C, kh, kw, Ho, Wo, N)
-    gxp = col2im(lambda i, j: g6[:, i, j].transpose(3, 0, 1, 2),  # (N, C, Ho, Wo) view of tap (i, j)
-                 (N, C, *padded_shape[2:]), kernel, stride, dilation, out_hw, gcols.dtype, batch_last=True)
-    gx = crop2d(gxp, pads)                                         # (N, C, H, W) view
-    return relayout(np.empty(gx.shape, gcols.dtype), gx)           # one (blocked) transposing copy to NCHW
-
-
-def _to_rows(a: np.ndarray, groups: int) -> np.ndarray:
-    """(N, C, H, W) -> (groups, C/groups, H*W*N): the column order of _columns (a blocked transposing copy)."""
-    N, C, H, W = a.shape
-    rows = np.empty((C, H, W, N), a.dtype)
-    relayout(rows.transpose(3, 0, 1, 2), a)
-    return rows.reshape(groups, C // groups, -1)
-
-
-def _from_rows(a: np.ndarray, n: int, hw: Pair) -> np.ndarray:
-    """(groups, C/groups, H*W*N) -> (N, C, H, W) view (inverse of _to_rows)."""
-    return a.reshape(a.shape[0] * a.shape[1], *hw, n).transpose(3, 0, 1, 2)
+def _shared_layout(g: object) -> object:
+    """On the array path, lay the output gradient out batch-last once: all three gradient kernels read it in
+    place (a Tensor under create_graph is left as it is)."""
+    return g if is_tensor(g) else im2col.batch_last(g)
 
 
 class Conv2d(Primitive):
     """2-D cross-correlation (torch's conv2d). x (N, C, H, W), w (O, C/groups, kh, kw), b (O,) or None
-    -> (N, O, H_out, W_out), H_out = floor((H + top + bottom - dilation*(kh-1) - 1) / stride) + 1.
+    -> (N, O, H_out, W_out), H_out = floor((H + top + bottom - dilation*(kh-1) - 1) / stride) + 1, or the first
+    out_hw windows when given (the input gradient of a transposed convolution).
 
-    pads = (top, bottom, left, right); stride, dilation = (sh, sw), (dh, dw). Arguments are validated by
-    nn.functional.conv2d. Gradients: grad_w = delta @ columns^T, grad_x = col2im(w^T @ delta), grad_b = sum delta.
+    Arguments are validated by nn.functional.conv2d.
     """
 
     @staticmethod
     def forward(ctx, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pads: Pads,
-                dilation: Pair, groups: int) -> np.ndarray:
-        N, O = x.shape[0], w.shape[0]
+                dilation: Pair, groups: int, out_hw: Pair | None = None) -> np.ndarray:
         kernel = w.shape[2:]
-        cols, padded_shape, out_hw = _columns(x, kernel, stride, pads, dilation, groups)
-        w3 = w.reshape(groups, O // groups, -1)                   # (G, O/G, C/G*kh*kw)
-        out = _from_rows(np.matmul(w3, cols), N, out_hw)           # GEMM (G, O/G, Ho*Wo*N) -> (N, O, Ho, Wo)
-        y = np.empty((N, O, *out_hw), dtype=out.dtype)             # torch returns contiguous NCHW
-        relayout(y, out, None if b is None else b.reshape(O, 1, 1))  # bias added during the layout copy
-        ctx.save_for_backward(cols if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
-        ctx.meta = (x.shape, padded_shape, w.shape, stride, pads, dilation, groups, out_hw)
+        out_hw = out_hw or im2col.out_size(x.shape[2:], kernel, stride, pads, dilation)
+        need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        y, cols = im2col.forward(x, w, b, stride, pads, dilation, groups, out_hw, keep_columns=need_w)
+        ctx.save_for_backward(x if need_w else None, w if need_x else None, cols)
+        ctx.meta = (x.shape, kernel, stride, pads, dilation, groups)
         return y
 
     @staticmethod
     def backward(ctx, g: np.ndarray) -> tuple:
-        cols, w = ctx.saved_tensors
-        x_shape, padded_shape, w_shape, stride, pads, dilation, groups, out_hw = ctx.meta
-        O = w_shape[0]
-        g3 = _to_rows(g, groups)                                   # (G, O/G, Ho*Wo*N), a copy
+        x, w, cols = ctx.saved_tensors
+        x_shape, kernel, stride, pads, dilation, groups = ctx.meta
+        g = _shared_layout(g)
         gx = gw = gb = None
-        if ctx.needs_input_grad[2]:
-            gb = g3.sum(axis=2).reshape(O)                          # (O,)
-        if ctx.needs_input_grad[1]:
-            # as gw^T = cols @ g3^T: the same GEMM, 10-35% faster in OpenBLAS than g3 @ cols^T for these shapes
-            gwt = np.matmul(cols, g3.transpose(0, 2, 1))                # (G, C/G*kh*kw, O/G)
-            gw = np.ascontiguousarray(gwt.transpose(0, 2, 1)).reshape(w_shape)
         if ctx.needs_input_grad[0]:
-            w3 = w.reshape(groups, O // groups, -1)                # (G, O/G, C/G*kh*kw)
-            gcols = np.matmul(w3.transpose(0, 2, 1), g3)           # (G, C/G*kh*kw, Ho*Wo*N)
-            gx = _col2im_input(gcols, x_shape, padded_shape, w_shape[2:], stride, pads, dilation, out_hw)
-        return gx, gw, gb, None, None, None, None
+            gx = call(ConvTranspose2d, g, w, None, stride, pads, dilation, groups, x_shape[2:])
+        if ctx.needs_input_grad[1]:
+            gw = call(Conv2dWeight, x, g, kernel, stride, pads, dilation, groups, cols)
+        if ctx.needs_input_grad[2]:
+            gb = dsum(g, (0, 2, 3))
+        return gx, gw, gb, None, None, None, None, None
 
 
 class ConvTranspose2d(Primitive):
-    """Transposed convolution (torch's conv_transpose2d): the input-gradient of conv2d run forward.
+    """Transposed convolution: the adjoint of Conv2d(., w) in its input, run forward.
 
-    x (N, C_in, H, W), w (C_in, C_out/groups, kh, kw), b (C_out,) or None -> (N, C_out, H_out, W_out) with
-    H_out = (H - 1) sH - 2 pH + dH (kH - 1) + output_padding_H + 1. Forward: one GEMM per group (w^T @ x) and
-    col2im; backward: im2col of the output gradient and the GEMMs of conv2d's forward and weight gradient.
+    x (N, C_in, H, W) (one value per window), w (C_in, C_out/groups, kh, kw), b (C_out,) or None
+    -> (N, C_out, *out_hw) (the image). nn.functional.conv_transpose2d passes pads = (p, p, q, q) and
+    out_hw = (H - 1) s - 2 p + d (k - 1) + output_padding + 1 per axis.
     """
 
     @staticmethod
-    def forward(ctx, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, padding: Pair,
-                output_padding: Pair, dilation: Pair, groups: int) -> np.ndarray:
-        N, C_in, H, W = x.shape
-        C_out, kernel = w.shape[1] * groups, w.shape[2:]
-        pads = (padding[0], padding[0], padding[1], padding[1])
-        full = tuple((n - 1) * s + d * (k - 1) + o + 1 for n, s, d, k, o in
-                     zip((H, W), stride, dilation, kernel, output_padding))  # padded output size (Hp, Wp)
-        x3 = _to_rows(x, groups)                                           # (G, C_in/G, H*W*N)
-        w3 = w.reshape(groups, C_in // groups, -1)                         # (G, C_in/G, C_out/G*kh*kw)
-        cols = np.matmul(w3.transpose(0, 2, 1), x3)                        # (G, C_out/G*kh*kw, H*W*N)
-        y = _col2im_input(cols, (N, C_out), (N, C_out, *full), kernel, stride, pads, dilation, (H, W))
+    def forward(ctx, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pads: Pads,
+                dilation: Pair, groups: int, out_hw: Pair) -> np.ndarray:
+        y = im2col.transpose(x, w, stride, pads, dilation, groups, out_hw)
         if b is not None:
-            y += b.reshape(C_out, 1, 1)
-        ctx.save_for_backward(x3 if ctx.needs_input_grad[1] else None, w3 if ctx.needs_input_grad[0] else None)
-        ctx.meta = (x.shape, w.shape, stride, pads, dilation, groups)
+            y += b.reshape(-1, 1, 1)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
+        ctx.meta = (x.shape, w.shape[2:], stride, pads, dilation, groups)
         return y
 
     @staticmethod
     def backward(ctx, g: np.ndarray) -> tuple:
-        x3, w3 = ctx.saved_tensors
-        x_shape, w_shape, stride, pads, dilation, groups = ctx.meta
+        x, w = ctx.saved_tensors
+        x_shape, kernel, stride, pads, dilation, groups = ctx.meta
         gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = call(Conv2d, g, w, None, stride, pads, dilation, groups, x_shape[2:])
+        if ctx.needs_input_grad[1]:
+            gw = call(Conv2dWeight, g, x, kernel, stride, pads, dilation, groups, None)
         if ctx.needs_input_grad[2]:
-            gb = g.sum(axis=(0, 2, 3))                                     # (C_out,)
-        if ctx.needs_input_grad[0] or ctx.needs_input_grad[1]:
-            cols, _, _ = _columns(g, w_shape[2:], stride, pads, dilation, groups, x_shape[2:])
-            if ctx.needs_input_grad[0]:                                    # cols: (G, C_out/G*kh*kw, H*W*N)
-                gx = np.ascontiguousarray(_from_rows(np.matmul(w3, cols), x_shape[0], x_shape[2:]))
-            if ctx.needs_input_grad[1]:
-                gwt = np.matmul(cols, x3.transpose(0, 2, 1))              # (G, C_out/G*kh*kw, C_in/G)
-                gw = np.ascontiguousarray(gwt.transpose(0, 2, 1)).reshape(w_shape)  # as in Conv2d.backward
+            gb = dsum(g, (0, 2, 3))
         return gx, gw, gb, None, None, None, None, None
+
+
+class Conv2dWeight(Primitive):
+    """The weight gradient of Conv2d as an op of its own: x (N, C, H, W) (image), g (N, O, Ho, Wo) (one value per
+    window) -> (O, C/groups, kh, kw), gw[o, c, i, j] = sum over n and windows p of g[n, o, p] * x_pad[n, c, tap].
+
+    cols: x's column matrix when the forward kept it (a cache that skips im2col; not differentiable), or None.
+    """
+
+    @staticmethod
+    def forward(ctx, x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair,
+                groups: int, cols: np.ndarray | None = None) -> np.ndarray:
+        gw = im2col.weight(x, g, kernel, stride, pads, dilation, groups, cols)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, g if ctx.needs_input_grad[0] else None)
+        ctx.meta = (x.shape, g.shape, stride, pads, dilation, groups)
+        return gw
+
+    @staticmethod
+    def backward(ctx, ggw: np.ndarray) -> tuple:
+        x, g = ctx.saved_tensors
+        x_shape, g_shape, stride, pads, dilation, groups = ctx.meta
+        gx = gg = None
+        if ctx.needs_input_grad[0]:
+            gx = call(ConvTranspose2d, g, ggw, None, stride, pads, dilation, groups, x_shape[2:])
+        if ctx.needs_input_grad[1]:
+            gg = call(Conv2d, x, ggw, None, stride, pads, dilation, groups, g_shape[2:])
+        return gx, gg, None, None, None, None, None, None

@@ -38,6 +38,9 @@ def _check_channels(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, gro
         raise RuntimeError(f"{op}: weight must be 4-D (out_channels, in_channels/groups, kH, kW), but got weight "
                            f"of shape {tuple(weight.shape)}")
     out_channels, per_group = weight.shape[0], weight.shape[1]
+    if out_channels == 0 and op == "conv2d":  # torch refuses an empty output; numpy would fail deep in a reshape
+        raise RuntimeError(f"{op}: Given groups={groups}, expected weight to be at least 1 at dimension 0, but got "
+                           f"weight of size {list(weight.shape)} instead {shapes}")
     if out_channels % groups:
         raise RuntimeError(f"{op}: groups={groups} must divide out_channels, but weight has {out_channels} output "
                            f"channels {shapes}")
@@ -142,7 +145,8 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     if min(out_hw) < 1:
         raise RuntimeError(f"{op}: output size {out_hw[0]} x {out_hw[1]} is too small: padding {pad} removes more "
                            f"than the transposed convolution produces {shapes}")
-    out = ConvTranspose2d.apply(x, weight, bias, stride_, pad, out_pad, dilation_, int(groups))
+    pads = (pad[0], pad[0], pad[1], pad[1])
+    out = ConvTranspose2d.apply(x, weight, bias, stride_, pads, dilation_, int(groups), tuple(out_hw))
     return out.squeeze(0) if unbatched else out
 
 
