@@ -240,10 +240,13 @@ class Trainer:
         self.batch += 1
         self._in_step = False
 
+    def _evaluate(self, model: Any, x: np.ndarray, y: np.ndarray) -> metrics.EvalResult:
+        """The run's evaluation of model on (x, y) (DistributedTrainer splits it between the ranks)."""
+        return metrics.evaluate(model, x, y, self.loss_fn, len(self.classes), int(self.config["test_batch_size"]))
+
     def _end_epoch(self) -> None:
         c, r = self.config, self.running
-        val = metrics.evaluate(self.model, self.val.x, self.val.y, self.loss_fn, len(self.classes),
-                               int(c["test_batch_size"]))
+        val = self._evaluate(self.model, self.val.x, self.val.y)
         lr = float(self.optimizer.param_groups[0]["lr"])
         self._in_step = True                                # from here until the epoch count moves on
         if self.scheduler is not None:
@@ -270,8 +273,7 @@ class Trainer:
                                    "wall_time_s": seconds}
         if c["test"]:
             test = self.load_test()
-            result = metrics.evaluate(self.model, test.x, test.y, self.loss_fn, len(self.classes),
-                                      int(c["test_batch_size"]))
+            result = self._evaluate(self.model, test.x, test.y)
             self.log(result.line("Test"))
             summary.update(test_acc=result.accuracy, test_loss=result.loss, test_correct=result.correct,
                            test_total=result.total, test_confusion=result.confusion.tolist())
