@@ -11,6 +11,7 @@ import tinygrad_cnn as tg
 from tinygrad_cnn.autograd import GradcheckError, gradcheck
 from tinygrad_cnn.ops import elementwise, index, matmul, reduce, selection, shape
 from tinygrad_cnn.ops._primitive import Primitive
+from tinygrad_cnn.ops.index import IndexAddZeros
 from tinygrad_cnn.ops.shape import Pad
 
 R = np.random.default_rng(0)
@@ -81,6 +82,10 @@ CASES = [
     ("getitem_int_array_duplicates", lambda a: a[tg.tensor([0, 2, 0, 0])] ** 2, [t(3, 2)]),
     ("getitem_mask", lambda a: a[a.detach() > 0] ** 2, [t(3, 4)]),
     ("index_put", lambda a, v: _put(a, v), [t(3, 4), t(4)]),
+    ("index_add_zeros", lambda v: IndexAddZeros.apply(v, (np.array([2, 0, 2]), slice(1, 3)), (3, 4)) ** 2,
+     [t(3, 2)]),
+    ("index_add_zeros_distinct", lambda v: IndexAddZeros.apply(v, (np.array([2, 0]),), (3, 2), True) ** 2,
+     [t(2, 2)]),
     ("cumsum", lambda a: a.cumsum(1) ** 2, [t(2, 4)]),
     ("scatter_add_index_add", lambda a, s: a.scatter_add(1, tg.tensor([[0, 0, 2]]), s) ** 2
      + a.index_add(0, tg.tensor([1, 1]), s.expand(2, 3)), [t(2, 3), t(1, 3)]),

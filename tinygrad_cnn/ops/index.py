@@ -1,8 +1,14 @@
-"""Indexing: x[idx] for basic (slices, ints, None, Ellipsis) and advanced (integer arrays, boolean masks) indices."""
+"""Indexing: x[idx] for basic (slices, ints, None, Ellipsis) and advanced (integer arrays, boolean masks) indices.
+
+The linear ops here come in adjoint pairs, each the other's backward, so gradients of gradients stay on the tape:
+GetItem (read at idx) <-> IndexAddZeros (add into zeros at idx). IndexPut and IndexAdd write into a copy of x;
+their gradients are an IndexPut of zeros (x's) and a GetItem (v's). Backwards use ops/_dual.py calls only.
+"""
 from __future__ import annotations
 
 import numpy as np
 
+from ._dual import call, sum_to
 from ._primitive import Primitive
 
 
@@ -29,13 +35,30 @@ class GetItem(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        shape, dtype = ctx.meta
-        grad = np.zeros(shape, dtype=g.dtype)
-        if is_advanced(ctx.idx):
-            np.add.at(grad, ctx.idx, g)  # duplicates in an index array must accumulate, not overwrite
+        return call(IndexAddZeros, g, ctx.idx, ctx.meta[0]), None
+
+
+class IndexAddZeros(Primitive):
+    """zeros(shape) with v added at [idx], repeated positions adding up: GetItem's adjoint (torch's index
+    backward, `zeros.index_put_(idx, v, accumulate=True)`); its own backward is GetItem again.
+
+    Shapes: v has the shape of zeros(shape)[idx] -> (*shape). distinct=True: the caller knows no position repeats,
+    so a plain assignment does (numpy's unbuffered add.at is many times slower).
+    """
+
+    @staticmethod
+    def forward(ctx, v, idx, shape, distinct=False):
+        ctx.idx = idx
+        out = np.zeros(shape, dtype=v.dtype)
+        if distinct or not is_advanced(idx):  # basic indices never repeat a position
+            out[idx] = v
         else:
-            grad[ctx.idx] = g
-        return grad, None
+            np.add.at(out, idx, v)  # duplicates in an index array must accumulate, not overwrite
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return call(GetItem, g, ctx.idx), None, None, None
 
 
 class IndexPut(Primitive):
@@ -51,14 +74,8 @@ class IndexPut(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        from ._broadcast import unbroadcast
-
-        gx = gv = None
-        if ctx.needs_input_grad[0]:
-            gx = np.array(g, copy=True)
-            gx[ctx.idx] = 0
-        if ctx.needs_input_grad[2]:
-            gv = unbroadcast(np.asarray(g[ctx.idx]), ctx.v_shape)
+        gx = call(IndexPut, g, ctx.idx, 0) if ctx.needs_input_grad[0] else None  # g with idx zeroed
+        gv = sum_to(call(GetItem, g, ctx.idx), ctx.v_shape) if ctx.needs_input_grad[2] else None
         return gx, None, gv
 
 
@@ -76,7 +93,5 @@ class IndexAdd(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        from ._broadcast import unbroadcast
-
-        gv = unbroadcast(np.asarray(g[ctx.idx]), ctx.v_shape) if ctx.needs_input_grad[2] else None
+        gv = sum_to(call(GetItem, g, ctx.idx), ctx.v_shape) if ctx.needs_input_grad[2] else None
         return (g if ctx.needs_input_grad[0] else None), None, gv

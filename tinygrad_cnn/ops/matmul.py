@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._broadcast import unbroadcast
+from ._dual import matmul, reshape, sum_to, swap_last
 from ._primitive import Primitive
 
 
 class MatMul(Primitive):
     """a @ b. Shapes: (*, n, k) @ (*, k, m) -> (*, n, m); a 1-D a is (1, k) with the 1 removed, a 1-D b is (k, 1).
 
-    Gradients: grad_a = g @ b^T, grad_b = a^T @ g, each summed back over broadcast batch dims.
+    Gradients: grad_a = g @ b^T, grad_b = a^T @ g, each summed back over broadcast batch dims. Written with
+    ops/_dual.py calls: matmuls again under create_graph, so the gradient is bilinear in (g, other operand).
     """
 
     @staticmethod
@@ -26,12 +27,10 @@ class MatMul(Primitive):
         # promote 1-D operands to matrices, (k,) -> (1, k) for a and (k, 1) for b, so one formula covers all
         sa2 = (1,) + sa if len(sa) == 1 else sa
         sb2 = sb + (1,) if len(sb) == 1 else sb
-        g2 = g.reshape(np.broadcast_shapes(sa2[:-2], sb2[:-2]) + (sa2[-2], sb2[-1]))  # (*, n, m)
+        g2 = reshape(g, np.broadcast_shapes(sa2[:-2], sb2[:-2]) + (sa2[-2], sb2[-1]))  # (*, n, m)
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = np.matmul(g2, np.swapaxes(b.reshape(sb2), -1, -2))  # (*, n, k)
-            ga = unbroadcast(ga, sa2).reshape(sa)
+            ga = reshape(sum_to(matmul(g2, swap_last(reshape(b, sb2))), sa2), sa)  # (*, n, k) -> sa
         if ctx.needs_input_grad[1]:
-            gb = np.matmul(np.swapaxes(a.reshape(sa2), -1, -2), g2)  # (*, k, m)
-            gb = unbroadcast(gb, sb2).reshape(sb)
+            gb = reshape(sum_to(matmul(swap_last(reshape(a, sa2)), g2), sb2), sb)  # (*, k, m) -> sb
         return ga, gb

@@ -1,22 +1,15 @@
-"""Reductions over axes. `axis` is a tuple of non-negative ints or None (all axes); `keepdim` as in torch."""
+"""Reductions over axes. `axis` is a tuple of non-negative ints or None (all axes); `keepdim` as in torch.
+
+Backwards are written with operators and ops/_dual.py calls (one formula for numpy arrays and, under create_graph,
+for Tensors). Which elements an extremum came from is a constant of the derivative: the tie mask of Amax and the
+index of MaxDim are computed on the values, so their second derivatives flow through the gradient alone, as torch's.
+"""
 from __future__ import annotations
 
 import numpy as np
 
-from ._dual import unsqueeze_to
+from ._dual import call, raw, reshape, unsqueeze_to
 from ._primitive import Primitive
-
-
-def expand_back(g: np.ndarray, shape: tuple, axis: tuple | None, keepdim: bool) -> np.ndarray:
-    """Broadcast a reduced gradient back to the input shape (a read-only view, no copy).
-
-    Shape: g (reduced shape, with or without kept dims) -> (*shape).
-    """
-    if axis is None:
-        return np.broadcast_to(g.reshape((1,) * len(shape)) if len(shape) else g, shape)
-    if not keepdim:
-        g = np.expand_dims(g, axis)
-    return np.broadcast_to(g, shape)
 
 
 def _count(shape: tuple, axis: tuple | None) -> int:
@@ -67,16 +60,20 @@ class Amax(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        x, out = ctx.saved_tensors
+        x, out = (raw(v) for v in ctx.saved_tensors)
         shape, axis, keepdim = ctx.meta
         hit = x == out  # (shape): every tied extremum
-        count = hit.sum(axis=axis, keepdims=True)
-        share = expand_back(g, shape, axis, keepdim) * hit / count
-        return share.astype(g.dtype, copy=False), None, None, None
+        # (shape): 1/count at each extremum, 0 elsewhere; a constant in g's dtype (float32 stays float32)
+        share = np.divide(hit, np.sum(hit, axis=axis, keepdims=True), dtype=raw(g).dtype)
+        return unsqueeze_to(g, shape, axis, keepdim) * share, None, None, None
 
 
 class MaxDim(Primitive):
-    """x.max(dim) / x.min(dim) values: the gradient goes to the returned index (the first extremum)."""
+    """x.max(dim) / x.min(dim) values: the gradient goes to the returned index (the first extremum).
+
+    Forward is a gather at the extremum's index along dim; backward its adjoint, a scatter of g into zeros
+    (IndexAddZeros, whose own backward is the gather again).
+    """
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, is_min):
@@ -89,22 +86,28 @@ class MaxDim(Primitive):
 
     @staticmethod
     def backward(ctx, g):
+        from .index import IndexAddZeros
+
         (idx,) = ctx.saved_tensors
         shape, dim, keepdim = ctx.meta
-        grad = np.zeros(shape, dtype=g.dtype)
-        np.put_along_axis(grad, idx, g if keepdim else np.expand_dims(g, dim), axis=dim)
-        return grad, None, None, None
+        kept = tuple(idx.shape)  # (shape with dim of size 1)
+        grids = list(np.ogrid[tuple(slice(n) for n in kept)])
+        grids[dim] = idx  # the position of each value in x: one per output element, never repeated
+        return call(IndexAddZeros, reshape(g, kept), tuple(grids), shape, True), None, None, None
 
 
 class Cumsum(Primitive):
-    """x.cumsum(dim): out[..., i, ...] = sum of x[..., :i+1, ...]; the gradient is grad_out summed from the end."""
+    """x.cumsum(dim) (reverse=False): out[..., i, ...] = sum of x[..., :i+1, ...]; reverse=True sums from the end
+    instead, out[..., i, ...] = sum of x[..., i:, ...]. The two are each other's adjoint, so each one's gradient
+    is the other applied to grad_out."""
 
     @staticmethod
-    def forward(ctx, x, dim):
-        ctx.dim = dim
+    def forward(ctx, x, dim, reverse=False):
+        ctx.dim, ctx.reverse = dim, reverse
+        if reverse:
+            return np.flip(np.cumsum(np.flip(x, dim), axis=dim, dtype=x.dtype), dim)
         return np.cumsum(x, axis=dim, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, g):
-        d = ctx.dim
-        return np.flip(np.cumsum(np.flip(g, d), axis=d), d), None
+        return call(Cumsum, g, ctx.dim, not ctx.reverse), None, None
