@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any, Callable
 
 import numpy as np
@@ -39,13 +38,13 @@ def share(n: int, rank: int, world: int) -> slice:
 class DistributedTrainer(Trainer):
     """A Trainer whose steps run on all ranks of the default process group (see the module docstring)."""
 
-    def __init__(self, config: dict[str, Any], log: Callable[[str], None] = print) -> None:
+    def __init__(self, config: dict[str, Any], log: Callable[[str], None] = print, mode: str = "new") -> None:
         self.rank, self.world = dist.get_rank(), dist.get_world_size()
         self._local_stop = self._agreed_stop = False
-        if self.rank != 0:
+        if self.rank != 0:                      # no run directory (RunDir): this rank writes nothing
             config = {**config, "out": None, "progress": False, "plots": False}
             log = _quiet
-        super().__init__(config, log=log)
+        super().__init__(config, log=log, mode=mode)
         self.config["world_size"] = self.world
         self.ddp = DistributedDataParallel(self.model)
 
@@ -142,7 +141,3 @@ def init_if_launched() -> bool:
         dist.init_process_group("mpi")
     return dist.get_world_size() > 1
 
-
-def rank_zero_writes(path: str | None) -> bool:
-    """Whether this process may write files of the run (rank 0, or not distributed)."""
-    return path is not None and (not dist.is_initialized() or dist.get_rank() == 0) and bool(os.fspath(path))
