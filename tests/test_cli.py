@@ -80,13 +80,13 @@ def test_unknown_model_or_dataset_exits_2_listing_the_valid_ones(capsys):
 
 def test_mismatched_model_and_dataset_is_reported(tmp_path, capsys):
     code = main(["train", "--model", "annt-cifar", *TINY, "--out", str(tmp_path)])
-    assert code == 1 and "expects 3x32x32 inputs but the data set has 1x28x28" in capsys.readouterr().out
+    assert code == 1 and "expects 3x32x32 inputs but the data set has 1x28x28" in capsys.readouterr().err
 
 
 def test_evaluate_rejects_a_bare_state_dict(tmp_path, capsys):
     tg.save(models.annt_lenet5().state_dict(), tmp_path / "w.npz")
     assert main(["evaluate", "--checkpoint", str(tmp_path / "w.npz")]) == 1
-    assert "not a training checkpoint" in capsys.readouterr().out
+    assert "not a training checkpoint" in capsys.readouterr().err
 
 
 def test_parser_defaults_leave_hyperparameters_to_the_recipe():

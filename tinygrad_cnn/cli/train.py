@@ -3,13 +3,21 @@
     tinygrad-cnn train --model annt-lenet5 --dataset mnist --epochs 20 --batch-size 50 --lr 0.002 \\
         --optimizer adam --seed 1 --out runs/lenet5
     tinygrad-cnn train --resume runs/lenet5          # continue bit-exactly from runs/lenet5/last.npz
+    tinygrad-cnn train --out runs/lenet5 --overwrite # replace the run in runs/lenet5
+
+Run-directory rules (refuse an existing run, the lock, the order of the files) live in training/run_dir.py.
 """
 from __future__ import annotations
 
 import argparse
+from typing import Any
+
+from .validate import UsageError, existing_directory, positive_int, rule, run_directory
 
 # Flags that --resume may change (the rest of the run's config comes from its checkpoint).
 _RESUMABLE = ("epochs", "progress", "plots", "test", "data_root", "download")
+# Parsed flags that are not run settings.
+_NOT_CONFIG = ("command", "func", "resume", "overwrite", "synthetic_size", "debug")
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,23 +37,34 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "(see docs/models.md).")
     p.add_argument("--model", choices=list_models(), default=None, help="network (default annt-lenet5)")
     p.add_argument("--dataset", choices=list(DATASETS), default=None, help="data set (default mnist)")
-    p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--lr", type=float, default=None, help="learning rate")
+    p.add_argument("--epochs", type=rule("epochs"), default=None)
+    p.add_argument("--batch-size", type=rule("batch_size"), default=None)
+    p.add_argument("--lr", type=rule("lr"), default=None, help="learning rate")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default=None)
-    p.add_argument("--momentum", type=float, default=None, help="SGD momentum")
+    p.add_argument("--momentum", type=rule("momentum"), default=None, help="SGD momentum")
     p.add_argument("--scheduler", choices=SCHEDULERS, default=None, help="learning-rate schedule per epoch")
-    p.add_argument("--step-size", type=int, default=None, help="StepLR: epochs between decays")
-    p.add_argument("--gamma", type=float, default=None, help="StepLR: decay factor")
-    p.add_argument("--seed", type=int, default=None, help="seed of initialisation, split and shuffling (default 1)")
-    p.add_argument("--val-fraction", type=float, default=None, help="validation share of the training set")
-    p.add_argument("--train-limit", type=int, default=None, help="train on the first N training samples only")
-    p.add_argument("--val-limit", type=int, default=None, help="validate on the first N validation samples only")
-    p.add_argument("--test-limit", type=int, default=None, help="test on the first N test samples only")
-    p.add_argument("--synthetic-size", type=int, default=None, metavar="N",
+    p.add_argument("--step-size", type=rule("step_size"), default=None, help="StepLR: epochs between decays")
+    p.add_argument("--gamma", type=rule("gamma"), default=None, help="StepLR: decay factor")
+    p.add_argument("--seed", type=rule("seed"), default=None,
+                   help="seed of initialisation, split and shuffling (default 1)")
+    p.add_argument("--val-fraction", type=rule("val_fraction"), default=None,
+                   help="validation share of the training set, in (0, 1)")
+    p.add_argument("--train-limit", type=rule("train_limit"), default=None,
+                   help="train on the first N training samples only")
+    p.add_argument("--val-limit", type=rule("val_limit"), default=None,
+                   help="validate on the first N validation samples only")
+    p.add_argument("--test-limit", type=rule("test_limit"), default=None,
+                   help="test on the first N test samples only")
+    p.add_argument("--synthetic-size", type=positive_int, default=None, metavar="N",
                    help="synthetic data set only: N images per split (default 6000 train, 1000 test)")
-    p.add_argument("--out", default=None, help="run directory: metrics.csv, config.json, last.npz, best.npz, PNGs")
-    p.add_argument("--resume", metavar="RUN_DIR", default=None, help="continue the run saved in RUN_DIR")
+    runs = p.add_mutually_exclusive_group()
+    p.add_argument("--out", type=run_directory, default=None,
+                   help="run directory: metrics.csv, config.json, last.npz, best.npz, PNGs (refused when it "
+                        "already holds a run, unless --overwrite)")
+    runs.add_argument("--resume", metavar="RUN_DIR", type=existing_directory, default=None,
+                      help="continue the run saved in RUN_DIR")
+    runs.add_argument("--overwrite", action="store_true", help="replace the run already in --out (its files are "
+                                                               "deleted when the new run starts)")
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None, help="no progress bar")
     p.add_argument("--no-plots", dest="plots", action="store_false", default=None, help="no PNG plots")
     p.add_argument("--no-test", dest="test", action="store_false", default=None,
@@ -54,33 +73,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_train, download=None)
 
 
-def _train(args: argparse.Namespace) -> int:
-    from ..datasets import DatasetNotFoundError, IntegrityError
+def make_trainer(args: argparse.Namespace) -> Any:
+    """The Trainer the flags describe: a new run, a replaced one (--overwrite) or a resumed one (--resume).
+    Raises UsageError for flags --resume cannot take, RunDirError for an unusable --out."""
     from ..training import Trainer, resolve_config
 
-    given = {k: v for k, v in vars(args).items()
-             if k not in ("command", "func", "resume", "synthetic_size") and v is not None}
+    given = {k: v for k, v in vars(args).items() if k not in _NOT_CONFIG and v is not None}
     if args.synthetic_size is not None:
         given["dataset_kwargs"] = {"n": args.synthetic_size}
-    try:
-        if args.resume:
-            extra = sorted(set(given) - set(_RESUMABLE))
-            if extra:
-                print(f"train: --resume takes the run's settings from its checkpoint; only "
-                      f"{', '.join('--' + k.replace('_', '-') for k in _RESUMABLE)} may be given "
-                      f"(got {', '.join('--' + k.replace('_', '-') for k in extra)})")
-                return 2
-            try:
-                trainer = Trainer.from_checkpoint(args.resume, **given)
-            except RuntimeError as err:  # a truncated or corrupt checkpoint: tg.load's message names the file
-                print(f"train: {err}")
-                return 1
-        else:
-            trainer = Trainer(resolve_config(**given))
-        trainer.fit()
-    except KeyboardInterrupt:
-        return 130
-    except (FileNotFoundError, ValueError, DatasetNotFoundError, IntegrityError) as err:
-        print(f"train: {err}")
-        return 1
+    if args.resume:
+        extra = sorted(set(given) - set(_RESUMABLE))
+        if extra:
+            raise UsageError(f"--resume takes the run's settings from its checkpoint; only "
+                             f"{', '.join('--' + k.replace('_', '-') for k in _RESUMABLE)} may be given "
+                             f"(got {', '.join('--' + k.replace('_', '-') for k in extra)})")
+        return Trainer.from_checkpoint(args.resume, **given)
+    if args.overwrite and not args.out:
+        raise UsageError("--overwrite needs --out (the run directory to replace)")
+    return Trainer(resolve_config(**given), mode="overwrite" if args.overwrite else "new")
+
+
+def _train(args: argparse.Namespace) -> int:
+    make_trainer(args).fit()  # errors and Ctrl-C: cli.main prints one line and picks the exit code
     return 0
