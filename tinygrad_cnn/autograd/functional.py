@@ -133,7 +133,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
 def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
              vectorize: bool = False, strategy: str = "reverse-mode") -> Any:
     """The Jacobian of func at inputs: (*Y, *X) for one output and one input; nested tuples otherwise
-    (result[i][j] = d output i / d input j)."""
+    (`result[i][j]` = d output i / d input j)."""
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your function '
                          'has more outputs than inputs, "forward-mode" tends to be more performant. Otherwise, '
@@ -214,7 +214,7 @@ def _jacobian_columns(func: Callable, xs: tuple, ys: tuple, create_graph: bool, 
 
 def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
             vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:
-    """The Hessian of a scalar func at inputs: (*X, *X) for one input; result[i][j] = d^2 f / dx_i dx_j."""
+    """The Hessian of a scalar func at inputs: (*X, *X) for one input; `result[i][j]` = d^2 f / dx_i dx_j."""
     in_tuple, xs = _as_tuple(inputs, "inputs", "hessian")
 
     def gradient(*args: Any) -> tuple:
