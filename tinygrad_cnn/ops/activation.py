@@ -2,6 +2,8 @@
 
 Each is one fused pass where composing Tensor ops would need several nodes or be unstable (softplus, logsigmoid).
 Gradients at kinks follow torch's choices, noted per class. Constants are Python floats so float32 stays float32.
+Backwards are written once with operators and ops/_dual.py calls on the saved input/output (differentiable again
+under create_graph); the masks of piecewise definitions are constants of the derivative.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Context
+from ._dual import call, exp, is_tensor, sigmoid, tanh, where
 from ._primitive import Primitive
 
 # numpy has no erf and scipy is not a dependency: math.erf per element is exact to an ulp (about 0.15 s per 1e6).
@@ -32,7 +35,7 @@ class Erf(Primitive):
     @staticmethod
     def backward(ctx: Context, g: np.ndarray) -> tuple[np.ndarray]:
         (x,) = ctx.saved_tensors
-        return (g * (np.exp(-x * x) * (2 / math.sqrt(math.pi))),)  # a Python float: float32 stays float32
+        return (g * (exp(-x * x) * (2 / math.sqrt(math.pi))),)  # a Python float: float32 stays float32
 
 
 class LeakyReLU(Primitive):
@@ -47,29 +50,32 @@ class LeakyReLU(Primitive):
 
     @staticmethod
     def backward(ctx: Context, g: np.ndarray) -> tuple[np.ndarray, None]:
-        (pos,) = ctx.saved_tensors
-        return np.where(pos, g, g * ctx.slope), None
+        (pos,) = ctx.saved_tensors  # a constant mask: the second derivative is 0 away from the kink, as torch's
+        return where(pos, g, g * ctx.slope), None
 
 
 class ELU(Primitive):
     """scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1)); ELU, SELU and CELU are this with three constants.
 
-    For x <= 0 the gradient is scale * alpha * input_scale * exp(input_scale * x) (torch's branch choice at 0).
+    For x <= 0 the gradient is scale * alpha * input_scale * exp(input_scale * x) (torch's branch choice at 0),
+    written as input_scale * (out + alpha * scale) from the saved output (torch's is_result form), so it is
+    differentiable again through the output.
     """
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
         pos = x > 0
         e = np.exp(np.where(pos, 0, x) * input_scale)  # only the negative side is exponentiated: no overflow
-        ctx.save_for_backward(pos, e)
         ctx.consts = (alpha, scale, input_scale)
-        return np.where(pos, x * scale, (e - 1) * (alpha * scale))
+        out = np.where(pos, x * scale, (e - 1) * (alpha * scale))
+        ctx.save_for_backward(pos, out)
+        return out
 
     @staticmethod
     def backward(ctx: Context, g: np.ndarray) -> tuple[np.ndarray, None, None, None]:
-        pos, e = ctx.saved_tensors
+        pos, out = ctx.saved_tensors
         alpha, scale, input_scale = ctx.consts
-        return np.where(pos, g * scale, g * e * (alpha * scale * input_scale)), None, None, None
+        return where(pos, g * scale, g * ((out + alpha * scale) * input_scale)), None, None, None
 
 
 class GELU(Primitive):
@@ -89,10 +95,10 @@ class GELU(Primitive):
         (x,) = ctx.saved_tensors
         if ctx.approximate == "tanh":
             k = math.sqrt(2.0 / math.pi)
-            t = np.tanh(k * (x + 0.044715 * x * x * x))
+            t = tanh(k * (x + 0.044715 * x * x * x))
             d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
         else:
-            d = 0.5 * (1 + erf(x * math.sqrt(0.5))) + x * np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+            d = 0.5 * (1 + call(Erf, x * math.sqrt(0.5))) + x * exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
         return g * d, None
 
 
@@ -105,13 +111,16 @@ class Softplus(Primitive):
         linear = bx > threshold
         # max(bx, 0) + log1p(exp(-|bx|)) never overflows, even with a huge threshold
         soft = (np.maximum(bx, 0) + np.log1p(np.exp(-np.abs(bx)))) / beta
-        ctx.save_for_backward(bx, linear)
+        ctx.save_for_backward(x, linear, bx)
+        ctx.beta = beta
         return np.where(linear, x, soft)
 
     @staticmethod
     def backward(ctx: Context, g: np.ndarray) -> tuple[np.ndarray, None, None]:
-        bx, linear = ctx.saved_tensors
-        return np.where(linear, g, g * _sigmoid(bx)), None, None
+        x, linear, bx = ctx.saved_tensors
+        if is_tensor(x):  # the saved beta * x is an array-path cache: under create_graph it must be on the graph
+            bx = x * ctx.beta
+        return where(linear, g, g * sigmoid(bx)), None, None
 
 
 class LogSigmoid(Primitive):
@@ -125,7 +134,7 @@ class LogSigmoid(Primitive):
     @staticmethod
     def backward(ctx: Context, g: np.ndarray) -> tuple[np.ndarray]:
         (x,) = ctx.saved_tensors
-        return (g * _sigmoid(-x),)
+        return (g * sigmoid(-x),)
 
 
 class SiLU(Primitive):
@@ -140,6 +149,8 @@ class SiLU(Primitive):
     @staticmethod
     def backward(ctx: Context, g: np.ndarray) -> tuple[np.ndarray]:
         x, s = ctx.saved_tensors
+        if is_tensor(x):  # the saved sigmoid is an array-path cache: under create_graph it must be on the graph
+            s = sigmoid(x)
         return (g * s * (1 + x * (1 - s)),)
 
 
@@ -153,7 +164,7 @@ class Hardtanh(Primitive):
 
     @staticmethod
     def backward(ctx: Context, g: np.ndarray) -> tuple[np.ndarray, None, None]:
-        (inside,) = ctx.saved_tensors
+        (inside,) = ctx.saved_tensors  # a constant mask
         return g * inside, None, None
 
 
