@@ -103,3 +103,15 @@ def test_ddp_example_script_runs_on_two_ranks(tmp_path):
     assert proc.stdout.count("Epoch   1") == 1                                          # rank 0 prints alone
     import tinygrad_cnn as tg
     assert "0.weight" in tg.load(str(saved))
+
+
+def test_bucket_assignment_reverse_order_first_bucket_small():
+    import tinygrad_cnn as tg
+    from tinygrad_cnn.nn.parallel._reducer import assign_buckets
+
+    params = list(tg.models.get_model("annt-lenet5").parameters())   # conv3.weight (index 4) is 192 000 bytes
+    assert assign_buckets(params, 25 << 20, 1 << 20) == [[7, 6, 5, 4, 3, 2, 1, 0]]
+    assert assign_buckets(params, 50_000, 50_000) == [[7, 6, 5], [4], [3, 2, 1, 0]]
+    assert assign_buckets(params, 1 << 20, 10_000) == [[7, 6, 5], [4, 3, 2, 1, 0]]
+    mixed = [tg.zeros(4, dtype=tg.float64), tg.zeros(4), tg.zeros(4, dtype=tg.float64)]
+    assert assign_buckets(mixed, 1 << 20, 1 << 20) == [[2, 0], [1]]                # one dtype per bucket

@@ -41,19 +41,21 @@ class _Bucket:
 
 
 def assign_buckets(params: Sequence[Tensor], cap: int, first_cap: int) -> list[list[int]]:
-    """Indices of params grouped into buckets: reverse order, one dtype per bucket, under the byte caps."""
+    """Indices of params grouped into buckets: reverse order, one dtype per bucket, the first bucket under
+    first_cap bytes and the others under cap (a parameter larger than the cap gets a bucket of its own)."""
     buckets: list[list[int]] = []
-    open_by_dtype: dict[Any, tuple[list[int], int]] = {}
+    open_by_dtype: dict[Any, list[int]] = {}
+    size: dict[int, int] = {}                      # bytes in each bucket, by id
     for i in reversed(range(len(params))):
-        p = params[i]
-        dt, nbytes = p._data.dtype, p._data.nbytes
-        limit = first_cap if not buckets else cap
-        current = open_by_dtype.get(dt)
-        if current is None or (current[1] + nbytes > limit and current[0]):
-            current = ([], 0)
-            buckets.append(current[0])
-        current[0].append(i)
-        open_by_dtype[dt] = (current[0], current[1] + nbytes)
+        data = params[i]._data
+        current = open_by_dtype.get(data.dtype)
+        limit = first_cap if current is not None and current is buckets[0] else cap
+        if current is None or size[id(current)] + data.nbytes > limit:
+            current = open_by_dtype[data.dtype] = []
+            buckets.append(current)
+            size[id(current)] = 0
+        current.append(i)
+        size[id(current)] += data.nbytes
     return buckets
 
 
