@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import dtypes
+from . import _torch_format, dtypes
 from ._atomic import atomic_write
 from ._npz_archive import NUMERIC_KINDS, ArchiveError, NpzArchive
 from .tensor import Tensor
@@ -181,12 +181,23 @@ def _hashable(key: Any) -> Any:
     return tuple(_hashable(k) for k in key) if isinstance(key, list) else key
 
 
-def save(obj: Any, f: _PathLike) -> None:
+def save(obj: Any, f: _PathLike, *, metadata: dict | None = None) -> None:
     """Save a state dict (or any tree of dicts/lists/tuples of tensors, arrays, numbers, strings) to f.
 
     f is a path (written atomically) or a binary file object. Tensors keep dtype, shape and requires_grad;
     Parameters come back as Parameters. Raises TypeError naming the place of an unsupported object.
+    A path ending in .safetensors writes a safetensors file instead (a flat name -> tensor dict, plus the
+    str -> str `metadata`; needs the 'safetensors' extra); see tg.safetensors.
     """
+    if _is_safetensors(f):
+        from . import safetensors
+
+        if not isinstance(f, (str, os.PathLike)):
+            f.write(safetensors.save(obj, metadata=metadata))
+            return None
+        return safetensors.save_file(obj, f, metadata=metadata)
+    if metadata is not None:
+        raise ValueError("tg.save: metadata is stored only in .safetensors files")
     enc = _Encoder()
     structure = {"format": _FORMAT, "root": enc.encode(obj, "obj")}
     blob = np.frombuffer(json.dumps(structure).encode("utf-8"), dtype=np.uint8)
@@ -198,12 +209,17 @@ def save(obj: Any, f: _PathLike) -> None:
 
 
 def load(f: _PathLike, map_location: Any = None, weights_only: bool = True) -> Any:
-    """Load what `save` wrote. map_location may be None/'cpu' (the only device); weights_only is always true.
+    """Load what `save` wrote, a .safetensors file, or a PyTorch checkpoint (torch.save's zip archive or legacy
+    format) without torch. map_location may be None/'cpu' (the only device); weights_only is always true.
+
+    Nothing in a file is ever executed: torch checkpoints are read with torch's weights_only=True rule (tensors,
+    dtypes and plain containers; any other pickled global is refused, naming it). See docs/interop.md.
 
     Raises:
         FileNotFoundError: no such file.
-        RuntimeError: the file is truncated, corrupt, not a tinygrad_cnn checkpoint, or a torch .pt file (with a
-            hint to use tg.load_torch_state_dict); the message names the file.
+        RuntimeError: the file is truncated, corrupt or not a checkpoint; the message names the file.
+        pickle.UnpicklingError: a torch checkpoint refers to a global outside the allowlist (e.g. a whole pickled
+            model, or a malicious file).
     """
     from ._tensor_args import check_device
 
@@ -211,6 +227,13 @@ def load(f: _PathLike, map_location: Any = None, weights_only: bool = True) -> A
     name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", repr(f))
     if isinstance(f, (str, os.PathLike)) and not os.path.exists(f):
         raise FileNotFoundError(errno.ENOENT, "No such file or directory", name)
+    if _is_safetensors(f):
+        from . import safetensors
+
+        return safetensors.load_file(f) if isinstance(f, (str, os.PathLike)) else safetensors.load(f.read())
+    torch_kind = _torch_format.sniff(f)
+    if torch_kind is not None:
+        return _torch_format.load(f, torch_kind, name)
     try:
         with NpzArchive(f) as archive:
             if "__structure__" not in archive.names:
@@ -248,11 +271,12 @@ def _structure(archive: NpzArchive) -> dict:
 
 
 def _not_ours(name: str, members: set) -> RuntimeError:
-    if any(m.endswith("data.pkl") or m.endswith("data") for m in members) or not members:
-        hint = "; for a torch checkpoint use tg.load_torch_state_dict(module, path)"
-    else:
-        hint = ""
-    return RuntimeError(f"tg.load: {name} is not a tinygrad_cnn checkpoint (no __structure__ entry){hint}")
+    return RuntimeError(f"tg.load: {name} is not a tinygrad_cnn checkpoint (no __structure__ entry)")
+
+
+def _is_safetensors(f: Any) -> bool:
+    name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", "")
+    return isinstance(name, str) and name.lower().endswith(".safetensors")
 
 
 def _to_numpy(value: Any) -> Any:
@@ -267,18 +291,13 @@ def load_torch_state_dict(module: Any, path_or_dict: Any, strict: bool = True) -
     """Copy a torch state dict into `module` (same architecture, torch's key names).
 
     path_or_dict: a mapping of names to torch tensors / numpy arrays / Tensors, or the path of a torch .pt/.pth
-    file (needs torch; read with `torch.load(weights_only=True)`; a checkpoint dict with a 'state_dict' or
-    'model_state_dict' entry is unwrapped). Values are cast to the module's dtypes. Returns load_state_dict's
+    file (read by `tg.load`, torch not needed; a checkpoint dict with a 'state_dict' or 'model_state_dict' entry
+    is unwrapped). Values are cast to the module's dtypes. Returns load_state_dict's
     (missing_keys, unexpected_keys); with strict=True mismatches raise RuntimeError naming the keys and shapes.
     """
     sd = path_or_dict
     if isinstance(sd, (str, os.PathLike)):
-        try:
-            import torch
-        except ImportError as e:
-            raise ImportError(f"tg.load_torch_state_dict: reading {os.fspath(sd)} needs torch installed; "
-                              f"or pass a dict of numpy arrays") from e
-        sd = torch.load(os.fspath(sd), map_location="cpu", weights_only=True)
+        sd = load(sd)  # torch's format read here, without torch and without running code from the file
         for key in ("state_dict", "model_state_dict"):
             if isinstance(sd, dict) and key in sd and isinstance(sd[key], dict):
                 sd = sd[key]

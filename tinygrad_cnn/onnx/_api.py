@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any, Sequence
 
 import numpy as np
 
 from .. import autograd
+from .._atomic import atomic_write
 from ..tensor import Tensor
-from ._export import DEFAULT_OPSET, MIN_OPSET, TrainingMode, _Translator, require_onnx
+from ._export import DEFAULT_OPSET, MIN_OPSET, TrainingMode, _Translator, check_constants, require_onnx
 from ._graph import GraphBuilder
 from ._modules import MODULES
-from ._trace import Trace, ref_of
+from ._trace import Trace, key_of
 
 
 def export(model: Any, args: Any, f: Any = None, *, kwargs: dict | None = None, export_params: bool = True,
@@ -34,6 +34,49 @@ def export(model: Any, args: Any, f: Any = None, *, kwargs: dict | None = None, 
         tg.onnx.ExportError: an op with no ONNX translation, naming the op and the module it ran in.
     """
     onnx = require_onnx()
+    opset = _check_options(onnx, opset_version, training, export_params)
+    inputs = args if isinstance(args, tuple) else (args,)
+    if inputs and isinstance(inputs[-1], dict) and kwargs is None:  # torch: a trailing dict holds kwargs
+        inputs, kwargs = inputs[:-1], inputs[-1]
+    tensors = [_leaf(a) if isinstance(a, Tensor) else a for a in inputs]
+    out, trace = _run(model, tensors, kwargs or {}, training)
+    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+    if not all(isinstance(o, Tensor) for o in outs):
+        raise TypeError(f"tg.onnx.export: the model must return a Tensor or a tuple/list of Tensors, got "
+                        f"{type(out).__name__}")
+    b = GraphBuilder(onnx, opset)
+    graph_inputs = [t for t in tensors if isinstance(t, Tensor)]
+    in_names = _io_names(input_names, len(graph_inputs), "input", b)
+    out_names = _io_names(output_names, len(outs), "output", b)
+    dyn = _dynamic_axes(dynamic_axes, set(in_names) | set(out_names))
+    axes = iter([list(dyn.get(n, {})) for n in in_names])
+    _, second = _run(model, [_perturbed(t, next(axes)) if isinstance(t, Tensor) else t for t in tensors],
+                     kwargs or {}, training)
+    check_constants(trace, second, model)
+    tr = _Translator(b, model, trace, {key_of(t): n for t, n in zip(graph_inputs, in_names)})
+    tr.run()
+    for o, name in zip(outs, out_names):
+        value = tr.value(trace.ref(o))
+        b.node("Identity", [value.name if value.name is not None else b.const(value.const, "const_output")],
+               outputs=[name])
+    graph = onnx.helper.make_graph(b.nodes, "tinygrad_cnn", [_info(onnx, n, t, dyn) for n, t in
+                                                            zip(in_names, graph_inputs)],
+                                   [_info(onnx, n, o, dyn) for n, o in zip(out_names, outs)], b.initializers)
+    proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset)],
+                                   producer_name="tinygrad_cnn", producer_version=_version())
+    proto.ir_version = min(proto.ir_version, onnx.helper.find_min_ir_version_for(proto.opset_import))
+    onnx.checker.check_model(proto)
+    if isinstance(f, (str, os.PathLike)):
+        data = proto.SerializeToString()
+        atomic_write(f, lambda fh: fh.write(data))
+    elif f is not None:
+        f.write(proto.SerializeToString())
+    if verbose:
+        print(onnx.helper.printable_graph(proto.graph))
+    return proto
+
+
+def _check_options(onnx: Any, opset_version: int | None, training: TrainingMode, export_params: bool) -> int:
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
     if not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
         raise ValueError(f"tg.onnx.export: opset_version must be in [{MIN_OPSET}, "
@@ -43,39 +86,19 @@ def export(model: Any, args: Any, f: Any = None, *, kwargs: dict | None = None, 
                                   "for inference: EVAL or PRESERVE)")
     if not export_params:
         raise NotImplementedError("tg.onnx.export: export_params=False is not supported (weights are stored)")
-    inputs = args if isinstance(args, tuple) else (args,)
-    if inputs and isinstance(inputs[-1], dict) and kwargs is None:  # torch: a trailing dict holds kwargs
-        inputs, kwargs = inputs[:-1], inputs[-1]
-    tensors = [_leaf(a) if isinstance(a, Tensor) else a for a in inputs]
-    b = GraphBuilder(onnx, opset)
-    in_names = _io_names(input_names, sum(isinstance(t, Tensor) for t in tensors), "input", b)
-    out, trace = _run(model, tensors, kwargs or {}, training)
-    outs = list(out) if isinstance(out, (tuple, list)) else [out]
-    if not all(isinstance(o, Tensor) for o in outs):
-        raise TypeError(f"tg.onnx.export: the model must return a Tensor or a tuple/list of Tensors, got "
-                        f"{type(out).__name__}")
-    out_names = _io_names(output_names, len(outs), "output", b)
-    ins = {id(t): n for t, n in zip([t for t in tensors if isinstance(t, Tensor)], in_names)}
-    tr = _Translator(b, model, trace, ins)
-    tr.run()
-    for o, name in zip(outs, out_names):
-        call_value = tr.value(ref_of(o))
-        src = call_value.name if call_value.name is not None else b.const(call_value.const, "const_output")
-        b.node("Identity", [src], outputs=[name])
-    dyn = _dynamic_axes(dynamic_axes, set(in_names) | set(out_names))
-    graph = onnx.helper.make_graph(
-        b.nodes, "tinygrad_cnn", [_info(onnx, n, t, dyn) for n, t in zip(in_names, [t for t in tensors
-                                                                               if isinstance(t, Tensor)])],
-        [_info(onnx, n, o, dyn) for n, o in zip(out_names, outs)], b.initializers)
-    proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset)],
-                                   producer_name="tinygrad_cnn", producer_version=_version())
-    proto.ir_version = min(proto.ir_version, onnx.helper.find_min_ir_version_for(proto.opset_import))
-    onnx.checker.check_model(proto)
-    if f is not None:
-        _write(proto.SerializeToString(), f)
-    if verbose:
-        print(onnx.helper.printable_graph(proto.graph))
-    return proto
+    return opset
+
+
+def _perturbed(t: Tensor, dynamic: list) -> Tensor:
+    """The second run's input: other values (floats scaled and shifted), one more entry along each dynamic axis,
+    so a constant that depends on the input's values or on a dynamic size shows up as a difference."""
+    arr = t._data
+    if arr.dtype.kind in "fc":
+        arr = arr * arr.dtype.type(0.75) + arr.dtype.type(0.3)
+    for axis in dynamic:
+        if arr.shape[axis] > 0:
+            arr = np.concatenate([arr, np.take(arr, [0], axis=axis)], axis=axis)
+    return _leaf(Tensor._wrap(arr))
 
 
 def _leaf(t: Tensor) -> Tensor:
@@ -90,7 +113,7 @@ def _run(model: Any, tensors: list, kwargs: dict, training: TrainingMode) -> Any
     modes = [(m, m.training) for m in model.modules()]
     if training == TrainingMode.EVAL:
         model.eval()
-    trace = Trace({kind: rule[0] for kind, rule in MODULES.items()})
+    trace = Trace({kind: rule[0] for kind, rule in MODULES.items()}, [t for t in tensors if isinstance(t, Tensor)])
     try:
         with trace.running(model), autograd.enable_grad():
             out = model(*tensors, **kwargs)
@@ -133,23 +156,3 @@ def _version() -> str:
     from .. import __version__
 
     return __version__
-
-
-def _write(data: bytes, f: Any) -> None:
-    """A path is written atomically (temporary file, fsync, rename); a file object is written to."""
-    if not isinstance(f, (str, os.PathLike)):
-        f.write(data)
-        return
-    path = os.fspath(f)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-",
-                               suffix="-" + os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
