@@ -29,8 +29,9 @@ class Call:
     """A recorded op: its Function class, its forward arguments (Values for tensors, raw values otherwise), where
     it ran (module path) and the builder to emit nodes into."""
 
-    def __init__(self, b: GraphBuilder, fn: type, args: list, path: str) -> None:
+    def __init__(self, b: GraphBuilder, fn: type, args: list, path: str, outs: list | None = None) -> None:
         self.b, self.fn, self.args, self.path = b, fn, args, path
+        self.outs = outs or []  # (shape, dtype) per output, as traced
 
     @property
     def op(self) -> str:
@@ -51,11 +52,12 @@ class Call:
             return v.name
         if v is None:
             return ""
-        dtype = like.dtype if like is not None else None
+        like = like if like is not None else self._first_tensor()
+        dtype = like.dtype if like is not None else (self.outs[0][1] if self.outs else None)
         return self.b.const(np.asarray(v, dtype=dtype), "scalar")
 
-    def inp(self, i: int, like: int | None = None) -> str:
-        return self.name(self.args[i], self.args[like] if like is not None else self._first_tensor())
+    def inp(self, i: int) -> str:
+        return self.name(self.args[i])
 
     def _first_tensor(self) -> Value | None:
         return next((a for a in self.args if isinstance(a, Value)), None)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+import numpy as np
+
 from . import _ops_nn, _ops_pointwise, _ops_shape  # noqa: F401  (register the translators)
 from ._call import OPS, Call, ExportError
 from ._graph import GraphBuilder, Value
@@ -41,10 +43,9 @@ def require_onnx(what: str = "tg.onnx.export") -> Any:
 class _Translator:
     """Walks the trace's events, keeping the ONNX name of every value produced so far."""
 
-    def __init__(self, b: GraphBuilder, model: Any, trace: Trace, inputs: dict[int, str]) -> None:
+    def __init__(self, b: GraphBuilder, model: Any, trace: Trace, inputs: dict[tuple, str]) -> None:
         self.b, self.trace = b, trace
-        self.names = {("leaf", k): v for k, v in inputs.items()}  # producer key -> ONNX name
-        self.const_nodes: set = set()  # id(ctx) of folded ops
+        self.names = dict(inputs)  # producer key -> ONNX name
         self.state_names = {id(t): k for k, t in [*model.named_parameters(), *model.named_buffers()]}
         self.module_names = {id(m): (name or "<model>", type(m).__name__) for name, m in model.named_modules()}
         self.skip: set[int] = set()  # indices of events inside a module call exported as one node
@@ -59,6 +60,8 @@ class _Translator:
         arr = ref.array
         if ref.key in self.names:
             return Value(self.names[ref.key], arr.shape, arr.dtype)
+        if ref.dynamic:
+            raise ExportError("tg.onnx.export: internal: a value computed from the input was never produced")
         hint = self.state_names.get(id(ref.tensor), "const")
         return Value(None, arr.shape, arr.dtype, arr, hint)  # a parameter, buffer or folded constant
 
@@ -73,8 +76,8 @@ class _Translator:
 
     def run(self) -> None:
         for i, ev in enumerate(self.trace.events):
-            if i in self.skip:
-                continue
+            if i in self.skip or (not isinstance(ev, ModuleEvent) and not ev.dynamic):
+                continue  # inside a collapsed module, or a constant (folded: consumers see the array)
             if isinstance(ev, OpEvent):
                 self.op(ev)
             elif isinstance(ev, ModuleEvent):
@@ -83,19 +86,19 @@ class _Translator:
                 self.compare(ev)
 
     def op(self, ev: OpEvent) -> None:
-        modules = ev.ctx.metadata.get("modules", ())
-        args = [self.arg(a) for a in ev.args]
-        tensors = [a for a in args if isinstance(a, Value)]
-        if all(t.const is not None for t in tensors):
-            self.const_nodes.add(id(ev.ctx))
-            return  # folded: consumers see the result as a constant
+        if ev.depth:
+            return  # inside a user Function's forward: that Function is reported below
+        call = Call(self.b, ev.fn, [self.arg(a) for a in ev.args], self.path(ev.modules),
+                    [(o.array.shape, o.array.dtype) for o in ev.outputs])
         translate = OPS.get(ev.fn)
-        call = Call(self.b, ev.fn, args, self.path(modules))
         if translate is None:
-            raise ExportError(f"tg.onnx.export: no ONNX translation for the op {ev.fn.__name__} in {call.path}")
+            kind = "" if getattr(ev.fn, "array_function", False) else " (an autograd.Function defined outside " \
+                                                                       "tinygrad_cnn.ops)"
+            raise ExportError(f"tg.onnx.export: no ONNX translation for the op {ev.fn.__name__}{kind} in "
+                              f"{call.path}")
         outs = translate(call)
-        for nr, name in enumerate(outs if isinstance(outs, list) else [outs]):
-            self.names[("node", id(ev.ctx), nr)] = name
+        for ref, name in zip(ev.outputs, outs if isinstance(outs, list) else [outs]):
+            self.names[ref.key] = name
 
     def module(self, ev: ModuleEvent) -> None:
         x = self.value(ev.input)
@@ -105,15 +108,34 @@ class _Translator:
 
     def compare(self, ev: CompareEvent) -> None:
         args = [self.arg(a) for a in ev.args]
-        if all(not isinstance(a, Value) or a.const is not None for a in args):
-            return  # a constant mask
         name = ev.ufunc.__name__
-        call = Call(self.b, type(ev), args, "a comparison")
-        like = args[0]
+        call = Call(self.b, type(ev), args, "a comparison", [(ev.output.array.shape, ev.output.array.dtype)])
+        a, b = call.name(args[0], args[0]), call.name(args[1], args[0])
         if name == "not_equal":
-            out = self.b.node("Not", [self.b.node("Equal", [call.name(args[0], like), call.name(args[1], like)])])
+            out = self.b.node("Not", [self.b.node("Equal", [a, b])])
         elif name in _COMPARE:
-            out = self.b.node(_COMPARE[name], [call.name(args[0], like), call.name(args[1], like)])
+            out = self.b.node(_COMPARE[name], [a, b])
         else:
             raise ExportError(f"tg.onnx.export: no ONNX translation for the tensor operation {name}")
-        self.names[("leaf", id(ev.output))] = out
+        self.names[ev.output.key] = out
+
+
+def check_constants(first: Trace, second: Trace, model: Any) -> None:
+    """The exporter's safety net: a constant (a value no traced op computed from the input) must be the same in a
+    second run on other input values and dynamic-axis sizes. One that changed was computed from the input outside
+    the traced ops (`.numpy()`, `.item()`, numpy on `._data`, a no_grad block, a shape taken from the batch...)
+    and would be frozen into the graph."""
+    names = _Translator(GraphBuilder(None, 0), model, first, {})
+    if len(first.events) != len(second.events):
+        raise ExportError("tg.onnx.export: the model ran different ops on two inputs of the same shape "
+                          "(data-dependent control flow cannot be exported)")
+    for ev, other in zip(first.events, second.events):
+        if not isinstance(ev, OpEvent) or not ev.dynamic or ev.depth:
+            continue
+        for i, (a, b) in enumerate(zip(ev.args, other.args)):
+            if isinstance(a, Ref) and not a.dynamic and isinstance(b, Ref) and \
+                    not (a.array.shape == b.array.shape and np.array_equal(a.array, b.array, equal_nan=True)):
+                raise ExportError(f"tg.onnx.export: argument {i} of {ev.fn.__name__} in {names.path(ev.modules)} "
+                                  f"is a constant that depends on the input's values or on a dynamic axis' size "
+                                  f"(made with .numpy(), .item(), under no_grad, or tg.zeros(x.size(0), ...)); "
+                                  f"the graph would freeze it to the example's")

@@ -8,7 +8,9 @@ import numpy as np
 from ..ops import activation as act
 from ..ops import elementwise as ew
 from ..ops import selection as sel
+from . import _trace
 from ._call import Call, translates
+from ._graph import Value
 
 _SAME_NAME = {ew.Exp: "Exp", ew.Log: "Log", ew.Sqrt: "Sqrt", ew.Abs: "Abs", ew.Sin: "Sin", ew.Cos: "Cos",
               ew.Neg: "Neg", ew.ReLU: "Relu", ew.Sigmoid: "Sigmoid", ew.Tanh: "Tanh", act.Erf: "Erf",
@@ -31,7 +33,7 @@ def binary(c: Call) -> str:
 
 @translates(sel.Where)
 def where(c: Call) -> str:
-    like = next(a for a in c.args[1:] if hasattr(a, "dtype"))
+    like = next((a for a in c.args[1:] if isinstance(a, Value)), None) or Value(None, (), c.outs[0][1])
     cond = c.args[0]
     cond_name = c.name(cond) if hasattr(cond, "shape") else c.b.const(np.asarray(cond, dtype=bool), "cond")
     return c.b.node("Where", [cond_name, c.name(c.args[1], like), c.name(c.args[2], like)])
@@ -127,3 +129,12 @@ def log_sigmoid(c: Call) -> str:
 def silu(c: Call) -> str:
     xn = c.inp(0)
     return c.b.node("Mul", [xn, c.b.node("Sigmoid", [xn])])
+
+
+_METHODS = {_trace.Sign: "Sign", _trace.Floor: "Floor", _trace.Ceil: "Ceil", _trace.Round: "Round"}
+
+
+@translates(*_METHODS)
+def rounding(c: Call) -> str:
+    """x.sign(), floor(), ceil(), round() (ONNX Round rounds half to even, as numpy and torch)."""
+    return c.b.node(_METHODS[c.fn], [c.inp(0)])

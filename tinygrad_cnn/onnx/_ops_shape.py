@@ -12,6 +12,7 @@ from ..ops import index as ix
 from ..ops import reduce as red
 from ..ops import shape as sh
 from ..ops import softmax as sm
+from . import _trace
 from ._call import Call, translates
 
 _INT64_MAX = 2 ** 63 - 1
@@ -178,3 +179,15 @@ def _slice_bounds(s: slice, size: int) -> tuple[int, int, int]:
     elif step < 0 and stop == -1:
         stop = _INT64_MIN
     return start, stop, step
+
+
+@translates(_trace.ArgExtreme)
+def arg_extreme(c: Call) -> str:
+    """argmax/argmin: over one dim, or over the flattened tensor when dim is None."""
+    x, dim, keepdim, is_min = c.args
+    b = c.b
+    src = c.name(x)
+    if dim is None:
+        src, dim = b.node("Reshape", [src, b.ints([-1], "shape")]), 0
+    return b.node("ArgMin" if is_min else "ArgMax", [src], axis=int(dim) % max(len(x.shape), 1),
+                  keepdims=int(bool(keepdim)))

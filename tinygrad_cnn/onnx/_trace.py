@@ -1,49 +1,82 @@
 """Running a model once and keeping what the exporter translates: the ops in execution order, with their arguments.
 
 Three sources feed one ordered event list:
-- every recorded op (the autograd input recorder: its Function class and its forward ARGUMENTS, never ctx
-  internals, which the primitives may change);
-- the modules translated as a whole (`MODULE_KINDS`: BatchNorm, Linear, Flatten, Upsample): a pre-hook notes the
-  input, a forward hook the output, and the ops recorded inside that call are skipped by the exporter;
-- comparisons (`x > 0`), which give bool tensors outside the autograd graph: during the trace
-  `CompareMixin._compare` is wrapped so the mask of a `where` is computed in the ONNX graph, not frozen.
+- every op application: during the trace `Function.apply` is wrapped, so the exporter sees each op's Function
+  class, its forward ARGUMENTS and its outputs (never ctx internals, which the primitives may change), also for ops
+  autograd does not record (on masks, on integer indices, non-differentiable outputs such as argmax indices);
+- the modules translated as a whole (`_modules.MODULES`: BatchNorm, Linear, Flatten, Upsample): a pre-hook notes
+  the input and where its ops start, a forward hook the output; the exporter skips the ops recorded in between;
+- comparisons (`x > 0`), which give bool tensors outside autograd: `CompareMixin._compare` is wrapped too.
+Both wrappers are put back when the trace ends (also on error).
 
-A tensor argument is kept as a `Ref`: who produced it at that moment (node and output number, or the leaf tensor
-itself) and the array it held, so an in-place change made later does not change what this op saw.
+A tensor is identified by its producer when it has one (grad_fn, output number), else by the tensor object: the
+float inputs of the trace require grad, so every value computed from them has a grad_fn, and an in-place op (which
+re-points the tensor's grad_fn) is followed correctly. Values that do not depend on an input are constants; their
+arrays are copied when seen, so a later in-place change does not alter what an op used.
 """
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from ..autograd import recording
+from ..autograd.function import Function
 from ..tensor import Tensor
+from ..tensor_methods import reduce as _reduce
 from ..tensor_methods.compare import CompareMixin
+from ..tensor_methods.pointwise import PointwiseMixin
+
+
+class Sign:
+    """Markers (not Functions) for tensor methods computed outside autograd, traced like ops: x.sign(), ..."""
+
+
+class Floor:
+    pass
+
+
+class Ceil:
+    pass
+
+
+class Round:
+    pass
+
+
+class ArgExtreme:
+    """argmax/argmin indices (also those of max(dim)/min(dim)): args (x, dim or None, keepdim, is_min)."""
+
+
+_POINTWISE = {"sign": Sign, "floor": Floor, "ceil": Ceil, "round": Round}
 
 
 @dataclass
 class Ref:
-    """A tensor argument as an op saw it. key identifies the producer: ('node', id(ctx), nr) or ('leaf', id(t))."""
+    """A tensor as an op saw it: key ('node', id(grad_fn), nr) or ('leaf', id(tensor)), its array then, the
+    tensor, and whether it depends on a model input (dynamic) or is a constant."""
 
     key: tuple
     array: np.ndarray
     tensor: Tensor
+    dynamic: bool = False
 
 
-def ref_of(t: Tensor) -> Ref:
-    if t.grad_fn is not None:
-        return Ref(("node", id(t.grad_fn), t._output_nr), t._data, t)
-    return Ref(("leaf", id(t)), t._data, t)
+def key_of(t: Tensor) -> tuple:
+    return ("node", id(t.grad_fn), t._output_nr) if t.grad_fn is not None else ("leaf", id(t))
 
 
 @dataclass
 class OpEvent:
     fn: type                  # the Function class (a primitive of tinygrad_cnn.ops, or a user Function)
-    ctx: Any                  # the node: kept alive so ids stay unique; only `metadata['modules']` is read
     args: tuple               # forward arguments: Ref for tensors, the raw value otherwise
+    outputs: list             # Ref per output
+    modules: tuple            # the module call chain it ran in (outermost first)
+    depth: int                # 0 for ops called by the model; 1+ inside a user Function's forward
+    dynamic: bool             # some argument depends on an input (else the op is folded to constants)
+    keep: list = field(default_factory=list)  # objects kept alive so the ids in keys stay unique
 
 
 @dataclass
@@ -59,54 +92,141 @@ class ModuleEvent:
 class CompareEvent:
     ufunc: Callable           # np.greater, np.equal, ...
     args: tuple               # (Ref, Ref or raw value)
-    output: Tensor
+    output: Ref
+    dynamic: bool
 
 
 class Trace:
-    """The events of one forward run, in the order they happened."""
+    """The events of one forward run, in the order they happened (an op after the ops inside it)."""
 
-    def __init__(self, module_kinds: dict) -> None:
+    def __init__(self, module_kinds: dict, inputs: list) -> None:
         self.events: list = []
         self.module_kinds = module_kinds  # module class -> collapsible(module, input ndim)
-        self._pending: dict[int, list] = {}  # id(module) -> stack of input Refs (a module may be re-entered)
+        self._dynamic = {key_of(t) for t in inputs}
+        self._pending: dict[int, list] = {}  # id(module) -> stack of (input Ref, first event index)
+        self._depth = 0
+        self._alive: list = list(inputs)
+        self._arrays: dict[int, Ref] = {}  # id(array) of a dynamic value -> its Ref (ops given `t._data` itself)
 
-    def record_op(self, ctx: Any, args: tuple) -> None:
-        self.events.append(OpEvent(ctx._fn, ctx, tuple(ref_of(a) if isinstance(a, Tensor) else a for a in args)))
+    def ref(self, t: Tensor) -> Ref:
+        key = key_of(t)
+        dynamic = key in self._dynamic
+        arr = t._data if dynamic or t.grad_fn is None else np.array(t._data, copy=True)
+        return Ref(key, arr, t, dynamic)
+
+    def _outputs(self, out: Any, dynamic: bool) -> list:
+        refs = []
+        for o in out if isinstance(out, tuple) else (out,):
+            if isinstance(o, Tensor):
+                if dynamic:
+                    self._dynamic.add(key_of(o))
+                refs.append(self.ref(o))
+                if dynamic:
+                    self._arrays[id(o._data)] = refs[-1]
+        return refs
+
+    def arg(self, a: Any) -> Any:
+        """A Ref for a tensor, or for an array that is a traced value's own array (e.g. where's condition,
+        passed as `cond._data`); other values as they are."""
+        if isinstance(a, Tensor):
+            return self.ref(a)
+        if isinstance(a, np.ndarray) and id(a) in self._arrays:
+            return self._arrays[id(a)]
+        return a
+
+    def op(self, fn: type, args: tuple, run: Callable) -> Any:
+        refs = tuple(self.arg(a) for a in args)
+        dynamic = any(isinstance(r, Ref) and r.dynamic for r in refs)
+        modules, depth = recording.current_modules(), self._depth
+        self._depth += 1
+        try:
+            out = run()
+        finally:
+            self._depth -= 1
+        outs = self._outputs(out, dynamic)
+        self.events.append(OpEvent(fn, refs, outs, modules, depth, dynamic, [args, out]))
+        return out
+
+    def method(self, marker: type, args: tuple, out: Tensor) -> None:
+        """A tensor method that computes out outside autograd (args[0] the tensor, the rest raw values)."""
+        ref = self.ref(args[0])
+        modules = recording.current_modules()
+        self.events.append(OpEvent(marker, (ref, *args[1:]), self._outputs(out, ref.dynamic), modules, self._depth,
+                                   ref.dynamic, [args, out]))
+
+    def compare(self, a: Tensor, other: Any, fn: Callable, out: Tensor) -> None:
+        refs = (self.ref(a), self.ref(other) if isinstance(other, Tensor) else other)
+        dynamic = any(isinstance(r, Ref) and r.dynamic for r in refs)
+        self.events.append(CompareEvent(fn, refs, self._outputs(out, dynamic)[0], dynamic))
+        self._alive.append(out)
 
     def pre_hook(self, module: Any, args: tuple) -> None:
         x = args[0] if args else None
-        ref = ref_of(x) if isinstance(x, Tensor) else None
+        ref = self.ref(x) if isinstance(x, Tensor) else None
         self._pending.setdefault(id(module), []).append((ref, len(self.events)))
 
     def post_hook(self, module: Any, args: tuple, output: Any) -> None:
         ref, start = self._pending[id(module)].pop()
-        if ref is not None and isinstance(output, Tensor):
+        if ref is not None and ref.dynamic and isinstance(output, Tensor):
             collapse = self.module_kinds[type(module)](module, ref.array.ndim)
-            self.events.append(ModuleEvent(module, ref, ref_of(output), start, collapse))
+            self.events.append(ModuleEvent(module, ref, self.ref(output), start, collapse))
 
     @contextlib.contextmanager
     def running(self, model: Any) -> Iterator["Trace"]:
-        """Within the block every op, collapsed module call and comparison is recorded (restored afterwards)."""
+        """Within the block every op, collapsible module call and comparison is recorded."""
         handles = []
         for m in model.modules():
             if type(m) in self.module_kinds:  # exact classes: a subclass may compute something else
                 handles.append(m.register_forward_pre_hook(self.pre_hook))
                 handles.append(m.register_forward_hook(self.post_hook))
-        prev_recorder, original = recording._input_recorder[0], CompareMixin._compare
+        apply, compare = Function.__dict__["apply"], CompareMixin.__dict__["_compare"]
         trace = self
 
-        def compare(self: Tensor, other: Any, fn: Callable) -> Tensor:
-            out = original(self, other, fn)
-            trace.events.append(CompareEvent(fn, (ref_of(self), ref_of(other) if isinstance(other, Tensor)
-                                                  else other), out))
+        def traced_apply(cls: type, *args: Any) -> Any:
+            return trace.op(cls, args, lambda: apply.__func__(cls, *args))
+
+        def traced_compare(self: Tensor, other: Any, fn: Callable) -> Tensor:
+            out = compare(self, other, fn)
+            trace.compare(self, other, fn, out)
             return out
 
-        recording._input_recorder[0] = self.record_op
-        CompareMixin._compare = compare  # type: ignore[method-assign]
+        patches = [(Function, "apply", classmethod(traced_apply)), (CompareMixin, "_compare", traced_compare)]
+        patches += self._method_patches()
+        saved = [(owner, name, owner.__dict__[name]) for owner, name, _ in patches]
         try:
+            for owner, name, fn in patches:
+                setattr(owner, name, fn)
             yield self
         finally:
-            recording._input_recorder[0] = prev_recorder
-            CompareMixin._compare = original  # type: ignore[method-assign]
+            for owner, name, fn in saved:
+                setattr(owner, name, fn)
             for h in handles:
                 h.remove()
+
+    def _method_patches(self) -> list:
+        trace = self
+        patches = []
+        for name, marker in _POINTWISE.items():
+            orig = PointwiseMixin.__dict__[name]
+
+            def pointwise(self: Tensor, _orig: Callable = orig, _marker: type = marker) -> Tensor:
+                out = _orig(self)
+                trace.method(_marker, (self,), out)
+                return out
+
+            patches.append((PointwiseMixin, name, pointwise))
+        arg_extreme, extreme = _reduce.__dict__["_arg_extreme"], _reduce.ReduceMixin.__dict__["_extreme"]
+
+        def traced_arg_extreme(x: Tensor, dim: Any, keepdim: bool, fn: Callable, name: str) -> Tensor:
+            out = arg_extreme(x, dim, keepdim, fn, name)
+            trace.method(ArgExtreme, (x, dim, keepdim, name == "argmin"), out)
+            return out
+
+        def traced_extreme(self: Tensor, dim: Any, keepdim: bool, is_min: bool, name: str) -> Any:
+            out = extreme(self, dim, keepdim, is_min, name)
+            if dim is not None and isinstance(out, tuple):
+                trace.method(ArgExtreme, (self, dim, keepdim, is_min), out[1])
+            return out
+
+        return patches + [(_reduce, "_arg_extreme", traced_arg_extreme),
+                          (_reduce.ReduceMixin, "_extreme", traced_extreme)]
