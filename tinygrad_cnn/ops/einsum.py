@@ -1,15 +1,19 @@
 """einsum: sums of products over labelled axes (torch.einsum), and the equation parser that validates it.
 
 The gradient of operand i is itself an einsum: grad_out contracted with every other operand, into operand i's
-labels. Two cases need care: a label repeated within operand i (a diagonal, `ii->i`) is written back through a
-writeable diagonal view of zeros, and a label only operand i has (summed away, `ij->i`) is broadcast back.
+labels. Two cases need care: a label only operand i has (summed away, `ij->i`) is broadcast back (expand), and a
+label repeated within operand i (a diagonal, `ii->i`) is written back into the diagonal of zeros by
+EinsumDiagonalScatter, the adjoint of that diagonal read (which is an Einsum again). Backwards use ops/_dual.py
+calls only, so they are differentiable to any order under create_graph.
 """
 from __future__ import annotations
 
 import string
+from typing import Any
 
 import numpy as np
 
+from ._dual import call, expand, reshape
 from ._primitive import Primitive
 
 _LETTERS = string.ascii_letters
@@ -115,21 +119,38 @@ class Einsum(Primitive):
         return (None, None, *grads)
 
 
-def _operand_grad(g: np.ndarray, out: str, subs: list[str], xs: tuple, i: int) -> np.ndarray:
+def _operand_grad(g: Any, out: str, subs: list[str], xs: tuple, i: int) -> Any:
     """d(sum(g * einsum))/d xs[i]: g contracted with every other operand, into xs[i]'s labels."""
-    term, shape = subs[i], xs[i].shape
+    term, shape = subs[i], tuple(xs[i].shape)
     labels = "".join(dict.fromkeys(term))                      # xs[i]'s distinct labels, first-seen order
     others = [s for j, s in enumerate(subs) if j != i]
     present = set(out + "".join(others))
     kept = "".join(c for c in labels if c in present)          # labels the contraction can produce
     ops = [g] + [x for j, x in enumerate(xs) if j != i]
-    grad = np.einsum(",".join([out] + others) + "->" + kept, *ops, optimize=len(ops) > 1)
-    size = {c: n for c, n in zip(term, shape)}
+    grad = g if len(ops) == 1 and kept == out else call(Einsum, [out] + others, kept, *ops)
+    size = dict(zip(term, shape))
     # labels only xs[i] has were summed in forward: each of their entries gets the same gradient
-    grad = np.asarray(grad).reshape([size[c] if c in kept else 1 for c in labels])  # (*labels)
-    grad = np.broadcast_to(grad, [size[c] for c in labels])
+    grad = expand(reshape(grad, tuple(size[c] if c in kept else 1 for c in labels)),
+                  tuple(size[c] for c in labels))             # (*labels)
     if labels == term:
-        return np.array(grad, dtype=xs[i].dtype)  # a writeable copy (not ascontiguousarray: it makes 0-d 1-d)
-    full = np.zeros(shape, dtype=xs[i].dtype)
-    np.einsum(term + "->" + labels, full)[...] = grad          # the diagonal view of a repeated label is writeable
-    return full
+        return grad
+    return call(EinsumDiagonalScatter, grad, labels, term, shape)
+
+
+class EinsumDiagonalScatter(Primitive):
+    """zeros(shape) with v written on the diagonal that labels `term` name (term has a repeated label, labels its
+    distinct labels): the adjoint of reading that diagonal, einsum(term -> labels), which is its backward.
+
+    Shapes: v (one axis per letter of labels) -> (*shape), one axis per letter of term.
+    """
+
+    @staticmethod
+    def forward(ctx, v, labels, term, shape):
+        ctx.labels, ctx.term = labels, term
+        full = np.zeros(shape, dtype=v.dtype)
+        np.einsum(term + "->" + labels, full)[...] = v         # the diagonal view of a repeated label is writeable
+        return full
+
+    @staticmethod
+    def backward(ctx, g):
+        return call(Einsum, [ctx.term], ctx.labels, g), None, None, None
