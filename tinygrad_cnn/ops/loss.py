@@ -2,14 +2,18 @@
 
 Shapes: x (N, C, d1, ...) with the classes on axis 1; target (N, d1, ...) integer class indices. Arguments are
 validated in nn/functional/loss.py; here target is already in range wherever it differs from ignore_index.
+Backwards are written with operators and ops/_dual.py calls (class indices, weights and masks are constants), so
+they differentiate again under create_graph; picking x[n, t] and its adjoint are the ClassGather/ClassScatter pair.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..autograd.function import Context
+from ._dual import call, log, raw, reshape, where
 from ._primitive import Primitive
-from .softmax import _shifted
+from .selection import Maximum
+from .softmax import Softmax, _shifted
 
 
 def _reduce(loss: np.ndarray, reduction: str, denom: np.ndarray | float) -> np.ndarray:
@@ -26,13 +30,49 @@ def _per_position(g: np.ndarray, reduction: str, denom: np.ndarray | float) -> n
     """The upstream gradient each position's loss receives: g itself ('none'), or the scalar g (/ denom)."""
     if reduction == "mean":
         # all positions ignored: the loss is nan but, as in torch, nothing receives a gradient
-        return g / denom if denom != 0 else np.zeros_like(g)
+        return g / denom if denom != 0 else where(np.False_, g, 0)
     return g
 
 
 def _picked(x: np.ndarray, t: np.ndarray) -> np.ndarray:
     """x[n, t[n, ...], ...]: shape (N, d1, ...)."""
     return np.take_along_axis(x, t[:, None], axis=1)[:, 0]
+
+
+def _with_class_axis(v, ndim: int):
+    """v (N, *) -> (N, 1, *), broadcasting against (N, C, *)."""
+    return reshape(v, (v.shape[0], 1, *v.shape[1:])) if len(v.shape) else v
+
+
+class ClassScatter(Primitive):
+    """v (N, *) -> (N, C, *) = shape: zeros with v[n, ...] at class t[n, ...]. The adjoint of ClassGather."""
+
+    @staticmethod
+    def forward(ctx: Context, v: np.ndarray, t: np.ndarray, shape: tuple) -> np.ndarray:
+        ctx.save_for_backward(t)
+        out = np.zeros(shape, dtype=v.dtype)
+        np.put_along_axis(out, t[:, None], np.expand_dims(v, 1), axis=1)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g):
+        (t,) = ctx.saved_tensors
+        return call(ClassGather, g, t), None, None
+
+
+class ClassGather(Primitive):
+    """x (N, C, *) -> (N, *): x[n, t[n, ...], ...], the target class's entry. The adjoint of ClassScatter."""
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(t)
+        ctx.shape = x.shape
+        return _picked(x, t)
+
+    @staticmethod
+    def backward(ctx: Context, g):
+        (t,) = ctx.saved_tensors
+        return call(ClassScatter, g, t, ctx.shape), None
 
 
 def _class_weights(x: np.ndarray, weight: np.ndarray | None, t: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -46,8 +86,10 @@ class CrossEntropy(Primitive):
     """cross_entropy with class-index targets: log_softmax and NLL in one pass (x (N, C, *) -> () or (N, *)).
 
     With label smoothing eps the per-position loss is (1 - eps) * nll + eps / C * (-sum_c w_c log p_c); 'mean'
-    divides by the summed target weights of the non-ignored positions. Backward from the saved softmax p:
+    divides by the summed target weights of the non-ignored positions. Backward with p = softmax(x):
     grad_x = gi * [(1 - eps) w_t (p - onehot) + eps / C * (p * sum(w) - w)], gi the per-position upstream grad.
+    p is a differentiable function of x: the backward passes it through Softmax (the forward's p as its cached
+    value), so under create_graph it is recorded and second derivatives see d p / d x.
     """
 
     @staticmethod
@@ -70,27 +112,27 @@ class CrossEntropy(Primitive):
                 sum_logp = (s * wb).sum(axis=1) - weight.sum() * lse
             loss = loss - (label_smoothing / C) * sum_logp * valid
         denom = w_t.sum()
-        ctx.save_for_backward(e / sumexp, t, valid, w_t, weight)
+        ctx.save_for_backward(x, e / sumexp, t, valid, w_t, weight)
         ctx.opts = (reduction, label_smoothing, denom)
         return _reduce(loss, reduction, denom)
 
     @staticmethod
     def backward(ctx: Context, g: np.ndarray) -> tuple:
-        p, t, valid, w_t, weight = ctx.saved_tensors
+        x, p, t, valid, w_t, weight = ctx.saved_tensors
         reduction, eps, denom = ctx.opts
+        p = call(Softmax, x, 1, p)                             # (N, C, *): recorded under create_graph, else p
+        C, dtype = raw(p).shape[1], raw(p).dtype
         gi = _per_position(g, reduction, denom)                # () or (N, *)
-        hard = (1 - eps) * w_t * gi                            # (N, *)
+        hard = gi * ((1 - eps) * w_t)                          # (N, *)
         coef = hard
         if eps > 0:
-            smooth = (eps / p.shape[1]) * valid * gi           # (N, *)
-            coef = hard + smooth * (p.shape[1] if weight is None else weight.sum())  # sum_c w_c
-        grad = p * np.expand_dims(coef, 1)                     # (N, C, *)
-        at_t = np.take_along_axis(grad, t[:, None], axis=1)
-        np.put_along_axis(grad, t[:, None], at_t - np.expand_dims(hard, 1), axis=1)
+            smooth = gi * ((eps / C) * valid.astype(dtype))    # (N, *)
+            coef = hard + smooth * (C if weight is None else weight.sum())  # sum_c w_c
+        grad = p * _with_class_axis(coef, p.ndim) - call(ClassScatter, hard, t, raw(p).shape)
         if eps > 0:
             wb = 1 if weight is None else weight.reshape((1, -1) + (1,) * (p.ndim - 2))
-            grad = grad - wb * np.expand_dims(smooth, 1)
-        return grad.astype(p.dtype, copy=False), None, None, None, None, None
+            grad = grad - _with_class_axis(smooth, p.ndim) * wb
+        return grad, None, None, None, None, None
 
 
 class NLLLoss(Primitive):
@@ -116,15 +158,14 @@ class NLLLoss(Primitive):
         t, w_t = ctx.saved_tensors
         reduction, denom, shape = ctx.opts
         gi = _per_position(g, reduction, denom)
-        grad = np.zeros(shape, dtype=w_t.dtype)                # (N, C, *)
-        np.put_along_axis(grad, t[:, None], np.expand_dims(-w_t * gi, 1), axis=1)
-        return grad, None, None, None, None
+        return call(ClassScatter, gi * -w_t, t, shape), None, None, None, None
 
 
 class BinaryCrossEntropy(Primitive):
     """-(t log x + (1 - t) log(1 - x)) elementwise, each log clamped at -100 as torch (so x = 0 or 1 stays finite).
 
-    Backward: grad_x = g (x - t) / max(x (1 - x), 1e-12); grad_t = g (log(1 - x) - log x), torch's -logit(x).
+    Backward: grad_x = g (x - t) / max(x (1 - x), 1e-12); grad_t = g (log(1 - x) - log x), torch's -logit(x);
+    written with _dual calls, so the second derivatives are the exact derivatives of these.
     """
 
     @staticmethod
@@ -140,8 +181,8 @@ class BinaryCrossEntropy(Primitive):
         x, t = ctx.saved_tensors
         gx = gt = None
         if ctx.needs_input_grad[0]:
-            gx = g * (x - t) / np.maximum(x * (1 - x), 1e-12)
+            gx = g * (x - t) / call(Maximum, x * (1 - x), 1e-12)
         if ctx.needs_input_grad[1]:
             with np.errstate(divide="ignore"):
-                gt = g * (np.log1p(-x) - np.log(x))
+                gt = g * (log(1 - x) - log(x))
         return gx, gt

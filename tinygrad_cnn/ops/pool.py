@@ -4,12 +4,18 @@ strided (N, C, H_out, W_out) view of the (padded) input, and gradients go back t
 Measured on (50, 32, 32, 32) float32, 2x2 max pooling: the tap loop with np.maximum took 3 ms, numpy's max over
 the window axes of a view 74 ms (reductions over short strided axes are slow) and copying windows for argmax 43 ms.
 LP pooling, stochastic pooling in eval mode and adaptive average pooling are composed in nn.functional.pooling.
+
+Backwards are primitives too (one formula for arrays and, under create_graph, Tensors): the selecting pools scatter
+g by their saved indices (ops/pool_routes.py: scatter <-> gather pairs), AvgPool2d's gradient is its adjoint
+AvgPool2dAdjoint, whose own gradient is AvgPool2d again. So pooled gradients differentiate to any order.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ._dual import call
 from ._primitive import Primitive
+from .pool_routes import IndexScatter2d, TapScatter
 from ._windows import Pads, Pair, col2im, crop2d, overhang, pad2d, tap
 
 
@@ -25,15 +31,6 @@ def _tap_dtype(kernel: Pair) -> type:
 
 def _lowest(dtype: np.dtype) -> float | int:
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
-
-
-def _route(g: np.ndarray, taps: np.ndarray, geom: tuple) -> np.ndarray:
-    """Send each output's gradient to the tap number stored in `taps` (-1: nowhere). Returns (N, C, H, W)."""
-    x_shape, kernel, stride, dilation, pads, out_hw = geom
-    kw = kernel[1]
-    padded = (*x_shape[:2], x_shape[2] + pads[0] + pads[1], x_shape[3] + pads[2] + pads[3])
-    gxp = col2im(lambda i, j: g * (taps == i * kw + j), padded, kernel, stride, dilation, out_hw, g.dtype)
-    return crop2d(gxp, pads)
 
 
 def _flat_indices(taps: np.ndarray, geom: tuple) -> np.ndarray:
@@ -88,7 +85,7 @@ class MaxPool2d(Primitive):
     @staticmethod
     def backward(ctx, g: np.ndarray, *_g_indices: np.ndarray) -> tuple:
         (arg,) = ctx.saved_tensors
-        return _route(g, arg, ctx.geom), None, None, None, None, None, None
+        return call(TapScatter, g, arg, ctx.geom), None, None, None, None, None, None
 
 
 class AvgPool2d(Primitive):
@@ -107,22 +104,39 @@ class AvgPool2d(Primitive):
         out /= div
         ctx.div = div
         ctx.geom = (x.shape, kernel, stride, pads, out_hw)
+        ctx.args = (kernel, stride, padding, out_hw, count_include_pad, divisor_override)
         return out
 
     @staticmethod
     def backward(ctx, g: np.ndarray) -> tuple:
-        x_shape, kernel, stride, pads, out_hw = ctx.geom
-        gd = g / ctx.div  # (N, C, Ho, Wo): each window's share, the same for every tap
+        return call(AvgPool2dAdjoint, g, ctx.geom, ctx.div, ctx.args), None, None, None, None, None, None
+
+
+class AvgPool2dAdjoint(Primitive):
+    """The gradient of AvgPool2d, g (N, C, Ho, Wo) -> (N, C, H, W): each window's g / divisor added onto every
+    cell of the window (col2im over the taps), padding cropped. Linear in g, so its own gradient is its adjoint,
+    AvgPool2d with the same arguments `args` = (kernel, stride, padding, out_hw, count_include_pad,
+    divisor_override); geom and div are AvgPool2d's (see its forward)."""
+
+    @staticmethod
+    def forward(ctx, g: np.ndarray, geom: tuple, div: float | np.ndarray, args: tuple) -> np.ndarray:
+        ctx.args = args
+        x_shape, kernel, stride, pads, out_hw = geom
+        gd = g / div  # (N, C, Ho, Wo): each window's share, the same for every tap
         if stride == kernel and pads == (0, 0, 0, 0):
             # reshape fast path: windows tile the input, so one broadcast fills (N, C, Ho, kh, Wo, kw)
             N, C, Ho, Wo = g.shape
             tiles = np.broadcast_to(gd[:, :, :, None, :, None], (N, C, Ho, kernel[0], Wo, kernel[1]))
             grad = np.zeros(x_shape, dtype=g.dtype)
             grad[:, :, :Ho * kernel[0], :Wo * kernel[1]] = tiles.reshape(N, C, Ho * kernel[0], Wo * kernel[1])
-            return grad, None, None, None, None, None, None
+            return grad
         padded = (*x_shape[:2], x_shape[2] + pads[0] + pads[1], x_shape[3] + pads[2] + pads[3])
         gxp = col2im(lambda i, j: gd, padded, kernel, stride, (1, 1), out_hw, g.dtype)
-        return crop2d(gxp, pads), None, None, None, None, None, None
+        return crop2d(gxp, pads)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return call(AvgPool2d, gg, *ctx.args), None, None, None
 
 
 def _divisor(shape: tuple, kernel: Pair, stride: Pair, padding: Pair, out_hw: Pair, count_include_pad: bool,
@@ -173,7 +187,7 @@ class StochasticPool2d(Primitive):
     @staticmethod
     def backward(ctx, g: np.ndarray) -> tuple:
         (picked,) = ctx.saved_tensors
-        return _route(g, picked, ctx.geom), None, None, None, None
+        return call(TapScatter, g, picked, ctx.geom), None, None, None, None
 
 
 class AdaptiveMaxPool2d(Primitive):
@@ -216,11 +230,8 @@ class AdaptiveMaxPool2d(Primitive):
     @staticmethod
     def backward(ctx, g: np.ndarray, *_g_indices: np.ndarray) -> tuple:
         (idx,) = ctx.saved_tensors
-        N, C, H, W = ctx.x_shape
-        # adaptive windows may overlap and share their maximum: accumulate with bincount (one pass)
-        flat = (np.arange(N * C).reshape(N, C, 1, 1) * (H * W) + idx).ravel()
-        grad = np.bincount(flat, weights=g.ravel(), minlength=N * C * H * W)
-        return grad.astype(g.dtype, copy=False).reshape(N, C, H, W), None, None
+        # adaptive windows may overlap and share their maximum: the scatter accumulates
+        return call(IndexScatter2d, g, idx, ctx.x_shape), None, None
 
 
 def _gather_max(x: np.ndarray, index: np.ndarray, axis: int, nan_wins: bool) -> tuple[np.ndarray, np.ndarray]:

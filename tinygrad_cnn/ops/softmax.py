@@ -1,11 +1,13 @@
 """Softmax primitives along one axis. Both shift by the row maximum, so exp never overflows (logits of 1e4 are fine),
-and both save only their output: the derivative of each is a function of it.
+and both save only their output: the derivative of each is a function of it. The backwards are written with
+ops/_dual.py calls on the saved output, so they differentiate again (create_graph) to any order.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..autograd.function import Context
+from ._dual import exp, sum as dsum
 from ._primitive import Primitive
 
 
@@ -23,7 +25,7 @@ class LogSoftmax(Primitive):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, dim: int) -> np.ndarray:
-        ctx.dim = dim
+        ctx.dim = (dim % x.ndim,) if x.ndim else ()
         if x.size == 0:
             out = x.copy()
         else:
@@ -35,19 +37,22 @@ class LogSoftmax(Primitive):
     @staticmethod
     def backward(ctx: Context, g: np.ndarray) -> tuple[np.ndarray, None]:
         (out,) = ctx.saved_tensors
-        return g - np.exp(out) * g.sum(axis=ctx.dim, keepdims=True), None
+        return g - exp(out) * dsum(g, ctx.dim, True), None
 
 
 class Softmax(Primitive):
     """softmax(x, dim) = exp(x) / sum(exp(x), dim). Shape: x (*) -> (*), the same shape.
 
     Backward from the saved output y: grad_x = y * (g - sum(g * y, dim)).
+    `out`: the caller's softmax(x) when it has one (CrossEntropy's backward), so recording costs no recompute.
     """
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, dim: int) -> np.ndarray:
-        ctx.dim = dim
-        if x.size == 0:
+    def forward(ctx: Context, x: np.ndarray, dim: int, out: np.ndarray | None = None) -> np.ndarray:
+        ctx.dim = (dim % x.ndim,) if x.ndim else ()
+        if out is not None:  # softmax(x) already computed by the caller (a fused loss): only record it
+            pass
+        elif x.size == 0:
             out = x.copy()
         else:
             e = np.exp(_shifted(x, dim))
@@ -58,4 +63,4 @@ class Softmax(Primitive):
     @staticmethod
     def backward(ctx: Context, g: np.ndarray) -> tuple[np.ndarray, None]:
         (out,) = ctx.saved_tensors
-        return out * (g - (g * out).sum(axis=ctx.dim, keepdims=True)), None
+        return out * (g - dsum(g * out, ctx.dim, True)), None, None
