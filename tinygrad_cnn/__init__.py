@@ -8,14 +8,14 @@ from ._malloc import keep_freed_memory as _keep_freed_memory
 
 _keep_freed_memory()  # glibc would hand each step's freed arrays back to the OS: see _malloc.py
 
-from . import autograd, datasets, linalg, models, nn, optim, utils, viz  # noqa: E402,F401
+from . import autograd, backends, datasets, linalg, models, nn, optim, utils, viz  # noqa: E402,F401
 from . import distributed  # noqa: E402,F401 - tg.distributed (imports mpi4py only when used)
 from . import onnx  # noqa: E402,F401 - tg.onnx (imports the onnx package only when exporting)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (arange, as_tensor, cat, chunk, concat, concatenate, empty, empty_like, eye, from_numpy, full,
                        full_like, linspace, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like,
                        randperm, split, stack, tensor, where, zeros, zeros_like)
-from .device import accelerator, backends, cuda, device
+from .device import accelerator, cuda, device
 from .dtypes import (DType, bool, double, float, float16, float32, float64, get_default_dtype, half, int, int8,
                      int16, int32, int64, long, set_default_dtype, short, uint8)
 from .functions import *  # noqa: F401,F403 - tg.exp, tg.sum, ... (each the Tensor method of that name)

@@ -40,6 +40,17 @@ def _size(size: Sequence) -> tuple:
     return size
 
 
+def _size_kw(size: tuple, kw: dict, op: str) -> tuple:
+    """torch also takes the shape as `size=` (tg.ones(size=(2, 3))); any other keyword is an error."""
+    if "size" in kw:
+        if size:
+            raise TypeError(f"{op}() got multiple values for argument 'size'")
+        size = (kw.pop("size"),)
+    if kw:
+        raise TypeError(f"{op}() got an unexpected keyword argument '{next(iter(kw))}'")
+    return size
+
+
 def _infer_array(data: Any) -> np.ndarray:
     """numpy arrays keep their dtype; Python floats become the default float, ints int64, bools bool."""
     if isinstance(data, Tensor):
@@ -173,16 +184,16 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     return Tensor._wrap(arr)
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.zeros(_size(size), _np_dtype(dtype)), requires_grad, device, "zeros")
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:
+    return _finish(np.zeros(_size(_size_kw(size, kw, "zeros")), _np_dtype(dtype)), requires_grad, device, "zeros")
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.ones(_size(size), _np_dtype(dtype)), requires_grad, device, "ones")
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:
+    return _finish(np.ones(_size(_size_kw(size, kw, "ones")), _np_dtype(dtype)), requires_grad, device, "ones")
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.empty(_size(size), _np_dtype(dtype)), requires_grad, device, "empty")
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:
+    return _finish(np.empty(_size(_size_kw(size, kw, "empty")), _np_dtype(dtype)), requires_grad, device, "empty")
 
 
 def full(size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = None,
@@ -236,16 +247,16 @@ def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, req
 
 
 def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
+         requires_grad: bool = False, **kw: Any) -> Tensor:
     """Uniform [0, 1) from the global generator (seed with tg.manual_seed)."""
-    arr = rng_of(generator).random(_size(size)).astype(_np_dtype(dtype))
+    arr = rng_of(generator).random(_size(_size_kw(size, kw, "rand"))).astype(_np_dtype(dtype))
     return _finish(arr, requires_grad, device, "rand")
 
 
 def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
-          requires_grad: bool = False) -> Tensor:
+          requires_grad: bool = False, **kw: Any) -> Tensor:
     """Standard normal samples from the global generator."""
-    arr = rng_of(generator).standard_normal(_size(size)).astype(_np_dtype(dtype))
+    arr = rng_of(generator).standard_normal(_size(_size_kw(size, kw, "randn"))).astype(_np_dtype(dtype))
     return _finish(arr, requires_grad, device, "randn")
 
 

@@ -5,7 +5,7 @@ machine without accelerators, so the usual device-selection lines run unchanged 
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     use_mps = torch.backends.mps.is_available()
-    torch.backends.cudnn.benchmark = True      # a plain attribute, no effect here
+    torch.backends.cudnn.benchmark = True      # tg.backends.cudnn: a real submodule (tinygrad_cnn/backends)
 
 Naming another device is allowed (`tg.device("cuda")`); putting a tensor or module there raises RuntimeError.
 """
@@ -78,30 +78,6 @@ class _Cuda:
         raise RuntimeError("tg.cuda.synchronize: no CUDA device: tinygrad_cnn runs on the CPU only")
 
 
-class _Backend:
-    """One of `tg.backends.mps` / `cudnn` / `mkldnn`: never available; settings are plain attributes."""
-
-    def __init__(self, **settings: Any) -> None:
-        self.__dict__.update(settings)
-
-    @staticmethod
-    def is_available() -> bool:
-        return False
-
-    @staticmethod
-    def is_built() -> bool:
-        return False
-
-
-class _Backends:
-    """`tg.backends`: `mps.is_available()`, `cudnn.benchmark = ...` and the like, all without effect."""
-
-    def __init__(self) -> None:
-        self.mps = _Backend()
-        self.cudnn = _Backend(enabled=True, benchmark=False, deterministic=False, allow_tf32=True)
-        self.mkldnn = _Backend(enabled=True)
-
-
 class _Accelerator:
     """`tg.accelerator` (torch >= 2.6): no accelerator, so scripts fall back to "cpu"."""
 
@@ -119,5 +95,4 @@ class _Accelerator:
 
 
 cuda = _Cuda()
-backends = _Backends()
 accelerator = _Accelerator()

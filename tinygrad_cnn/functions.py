@@ -152,20 +152,45 @@ def clamp(input: Tensor, min=None, max=None) -> Any:
     return input.clamp(min=min, max=max)
 
 
-def add(input: Tensor, other: Any) -> Any:
-    return input.add(other)
+def add(input: Tensor, other: Any, *, alpha: Any = 1) -> Any:
+    return input.add(other, alpha=alpha)
 
 
-def sub(input: Tensor, other: Any) -> Any:
-    return input.sub(other)
+def sub(input: Tensor, other: Any, *, alpha: Any = 1) -> Any:
+    return input.sub(other, alpha=alpha)
+
+
+subtract = sub
 
 
 def mul(input: Tensor, other: Any) -> Any:
     return input.mul(other)
 
 
-def div(input: Tensor, other: Any) -> Any:
-    return input.div(other)
+def div(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Any:
+    return input.div(other, rounding_mode=rounding_mode)
+
+
+divide = div
+
+
+def floor_divide(input: Tensor, other: Any) -> Any:
+    return input.floor_divide(other)
+
+
+def remainder(input: Tensor, other: Any) -> Any:
+    return input.remainder(other)
+
+
+def fmod(input: Tensor, other: Any) -> Any:
+    return input.fmod(other)
+
+
+def atan2(input: Tensor, other: Any) -> Any:
+    return input.atan2(other)
+
+
+arctan2 = atan2
 
 
 def pow(input: Tensor, exponent: Any) -> Any:

@@ -86,6 +86,17 @@ class Tensor(ArithmeticMixin, PointwiseMixin, CompareMixin, ReduceMixin, ShapeMi
             memo[id(self)] = t
         return memo[id(self)]
 
+    # --- .grad: checked on assignment, as torch (a wrong shape would otherwise be broadcast by an optimizer) ----
+    @property
+    def grad(self) -> "Tensor | None":
+        return self.__dict__["grad"]
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        if value is not None:
+            _check_grad_assignment(self, value)
+        self.__dict__["grad"] = value
+
     # --- autograd plumbing ---------------------------------------------------------------------------------
     def _edge(self) -> tuple:
         """(node, output_nr) that gradients for this tensor flow into."""
@@ -285,6 +296,18 @@ class Tensor(ArithmeticMixin, PointwiseMixin, CompareMixin, ReduceMixin, ShapeMi
 _CPU = device("cpu")
 _INTERNAL = frozenset(("_data", "grad", "grad_fn", "requires_grad", "_output_nr", "_version_box", "_retains_grad",
                        "_hooks", "_accumulator", "_base", "_views", "_view_grad_mode"))
+
+
+def _check_grad_assignment(t: Tensor, value: Any) -> None:
+    """torch's checks of `t.grad = value`: a Tensor of t's shape and dtype."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+    if value._data.shape != t._data.shape:
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor of size "
+                           f"'{list(t._data.shape)}'. Please ensure that the gradient and the tensor are the same size")
+    if value._data.dtype != t._data.dtype:
+        raise RuntimeError(f"attempting to assign a gradient with dtype '{value.dtype.name}' to a tensor with dtype "
+                           f"'{t.dtype.name}'. Please ensure that the gradient and the tensor have the same dtype")
 
 
 def _rebuild_tensor(cls: type, data: np.ndarray, requires_grad: bool, extra: dict) -> Tensor:

@@ -62,6 +62,7 @@ def inplace(t: Any, compute: Callable[[Any], Any], op: str) -> Any:
     if grad_mode._enabled[0] and t.requires_grad:
         src = _with_history(t, Tensor._wrap(t._data.copy()))
     new = compute(src)
+    _check_cast(new._data.dtype, t._data.dtype, op)
     if new._data.shape != t._data.shape:
         raise RuntimeError(f"{op}: output with shape {tuple(t._data.shape)} doesn't match the broadcast shape "
                            f"{tuple(new._data.shape)}")
@@ -70,6 +71,19 @@ def inplace(t: Any, compute: Callable[[Any], Any], op: str) -> Any:
     if new.grad_fn is not None:
         _commit(t, new)
     return t
+
+
+_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
+                "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
+
+
+def _check_cast(result: np.dtype, target: np.dtype, op: str) -> None:
+    """torch's canCast for in-place results: no float into an integer tensor, nothing but bool into a bool one
+    (numpy's unsafe copy would truncate 1.5 to 1 silently)."""
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+    if rank[result.kind] > rank[target.kind]:
+        raise RuntimeError(f"{op}: result type {_TORCH_NAMES.get(result.name, result.name)} can't be cast to the "
+                           f"desired output type {_TORCH_NAMES.get(target.name, target.name)}")
 
 
 def setitem(t: Any, idx: Any, value: Any) -> None:

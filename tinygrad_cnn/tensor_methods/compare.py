@@ -51,9 +51,17 @@ class CompareMixin:
         return self._compare(other, np.logical_xor if self._data.dtype == np.bool_ else np.bitwise_xor)
 
     def __invert__(self) -> "Tensor":
+        if self._data.dtype.kind not in "biu":
+            raise TypeError(f"~ (operator.invert) is only implemented on integer and Boolean-type tensors (got "
+                            f"{self.dtype}, shape {tuple(self.shape)}); for a logical not use x == 0 or "
+                            f"x.logical_not()")
         return wrap(np.logical_not(self._data) if self._data.dtype == np.bool_ else ~self._data)
 
-    logical_not = __invert__
+    bitwise_not = __invert__
+
+    def logical_not(self) -> "Tensor":
+        """True where self is zero (any dtype), as torch.logical_not."""
+        return wrap(np.logical_not(self._data))
     __hash__ = object.__hash__
 
     def equal(self, other: "Tensor") -> bool:

@@ -33,7 +33,9 @@ class IndexMixin:
     def masked_fill(self, mask: "Tensor", value: Any) -> "Tensor":
         from ..creation import where
 
-        return where(mask, _as_tensor(value, self).to(self.dtype) if is_tensor(value) else value, self)
+        if not is_tensor(value):  # torch casts a scalar to self's dtype (masked_fill(m, 1.5) of ints keeps ints)
+            value = wrap(np.asarray(_raw_scalar(value)).astype(self._data.dtype))
+        return where(mask, value.to(self.dtype), self)
 
     def gather(self, dim: int, index: "Tensor") -> "Tensor":
         d = dim_arg(dim, self.ndim, "gather")
@@ -128,6 +130,10 @@ class IndexMixin:
                                f"scalar type")
         _check_bounds(idx, self.shape[d], d, "index_add", IndexError)
         return IndexAdd.apply(self, (slice(None),) * d + (idx.reshape(-1),), source * alpha if alpha != 1 else source)
+
+
+def _raw_scalar(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _band(x: "Tensor", diagonal: int, lower: bool) -> np.ndarray:

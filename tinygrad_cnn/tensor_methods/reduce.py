@@ -62,6 +62,7 @@ class ReduceMixin:
         if self.ndim == 0:  # torch allows dim 0 / -1 on a 0-d tensor: the value itself, index 0
             values, idx = self.reshape(1)._extreme(0, False, is_min, name)
             return _values_indices(values, idx)
+        _nonempty_dim(self, d, name)
         values = R.MaxDim.apply(self, d, keepdim, is_min)
         idx = np.argmin(self._data, axis=d) if is_min else np.argmax(self._data, axis=d)
         idx = np.expand_dims(idx, d) if keepdim else idx
@@ -178,7 +179,15 @@ def _arg_extreme(x: Tensor, dim: Any, keepdim: bool, fn: Callable, name: str) ->
             dim_arg(dim, 0, name)
         return wrap(np.asarray(fn(x._data), dtype=np.int64))
     d = dim_arg(dim, x.ndim, name)
+    _nonempty_dim(x, d, name)
     return wrap(np.asarray(fn(x._data, axis=d, keepdims=keepdim), dtype=np.int64))
+
+
+def _nonempty_dim(x: Tensor, d: int, name: str) -> None:
+    """torch's IndexError for an arg/max/min reduction over a size-0 dim (numpy's error names no op or dim)."""
+    if x.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size (input shape "
+                         f"{tuple(x.shape)})")
 
 
 def _prod(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:

@@ -14,3 +14,5 @@ from .pooling import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
+from .pooling1d import *  # noqa: F401,F403
+from .fold import *  # noqa: F401,F403

@@ -205,6 +205,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 and 1 (got min "
                            f"{x.min():.4g}, max {x.max():.4g}, input shape {tuple(input.shape)}); apply sigmoid "
                            f"first or use binary_cross_entropy_with_logits")
+    t = target._data
+    if t.size and not ((t >= 0) & (t <= 1)).all():  # torch refuses these too: the loss would be unbounded below
+        raise RuntimeError(f"binary_cross_entropy: all elements of target should be between 0 and 1 (got min "
+                           f"{t.min():.4g}, max {t.max():.4g}, target shape {tuple(target.shape)})")
     check_no_grad_weight(weight, "binary_cross_entropy", "weight")
     loss = BinaryCrossEntropy.apply(input, target.to(input.dtype))
     if weight is not None:

@@ -78,8 +78,8 @@ def _sizes_and_scales(input: Tensor, size: Any, scale_factor: Any, recompute: bo
             if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in size):
                 raise TypeError(f"expected size to be one of int or Tuple[int] or Tuple[int, int] or Tuple[int, int, "
                                 f"int], but got size with types {[type(s) for s in size]}")
-            return [int(s) for s in size], [None] * dim
-        return [int(size)] * dim, [None] * dim
+            return _positive(spatial, [int(s) for s in size]), [None] * dim
+        return _positive(spatial, [int(size)] * dim), [None] * dim
     if isinstance(scale_factor, (list, tuple)):
         if len(scale_factor) != dim:
             raise ValueError(
@@ -90,7 +90,17 @@ def _sizes_and_scales(input: Tensor, size: Any, scale_factor: Any, recompute: bo
     else:
         scales = [float(scale_factor)] * dim
     out = [int(math.floor(n * s)) for n, s in zip(spatial, scales)]
-    return out, ([None] * dim if recompute else scales)
+    return _positive(spatial, out), ([None] * dim if recompute else scales)
+
+
+def _positive(spatial: list, out: list) -> list:
+    """torch refuses an empty input or output size (numpy would return an empty tensor silently)."""
+    if min(spatial + out) <= 0:
+        names = "DHW"[3 - len(out):]
+        fmt = lambda sizes: ", ".join(f"{n}: {s}" for n, s in zip(names, sizes))  # noqa: E731
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({fmt(spatial)}) and "
+                           f"output ({fmt(out)})")
+    return out
 
 
 def _gather(x: Tensor, axis: int, idx: np.ndarray) -> Tensor:

@@ -24,6 +24,15 @@ def factory_dtype(dtype: Any, device: Any, op: str) -> np.dtype:
     return dtypes.to_numpy_dtype(dtype)
 
 
+def empty_parameter(shape: Any, dt: np.dtype) -> Any:
+    """An uninitialised Parameter; a negative size gets torch's error naming the whole shape (numpy's names none)."""
+    from ...creation import _size
+    from ...tensor import Tensor
+    from ..parameter import Parameter
+
+    return Parameter(Tensor._wrap(np.empty(_size((shape,)), dt)))
+
+
 def check_features(op: str, expected: int, input: Any, what: str = "features", dim: int = -1) -> None:
     """Raise "Linear(in_features=120) got input with 84 features, shape (50, 84)"-style errors."""
     if input.ndim == 0 or input.shape[dim] != expected:

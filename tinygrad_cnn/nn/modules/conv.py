@@ -18,8 +18,7 @@ import numpy as np
 from .. import functional as F
 from .. import init
 from ...tensor import Tensor
-from ..parameter import Parameter
-from ._utils import factory_dtype, pair
+from ._utils import empty_parameter, factory_dtype, pair
 from .module import Module
 
 __all__ = ["Conv2d", "ConvTranspose2d", "LENET5_C3_TABLE"]
@@ -74,9 +73,9 @@ class Conv2d(Module):
         self.groups, self.padding_mode = groups, padding_mode
         self._reversed_padding_repeated_twice = _reversed_padding(self.padding, kernel_size, dilation)
         dt = factory_dtype(dtype, device, "Conv2d")
-        self.weight = Parameter(Tensor._wrap(np.empty((out_channels, in_channels // groups, *kernel_size), dt)))
+        self.weight = empty_parameter((out_channels, in_channels // groups, *kernel_size), dt)
         if bias:
-            self.bias = Parameter(Tensor._wrap(np.empty(out_channels, dt)))
+            self.bias = empty_parameter(out_channels, dt)
         else:
             self.register_parameter("bias", None)
         if connection_table is None:
@@ -207,10 +206,9 @@ class ConvTranspose2d(Module):
         self.dilation, self.output_padding = pair(dilation), pair(output_padding)
         self.transposed, self.groups, self.padding_mode = True, groups, padding_mode
         dt = factory_dtype(dtype, device, "ConvTranspose2d")
-        self.weight = Parameter(Tensor._wrap(np.empty((in_channels, out_channels // groups, *self.kernel_size),
-                                                      dt)))
+        self.weight = empty_parameter((in_channels, out_channels // groups, *self.kernel_size), dt)
         if bias:
-            self.bias = Parameter(Tensor._wrap(np.empty(out_channels, dt)))
+            self.bias = empty_parameter(out_channels, dt)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -3,13 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .. import functional as F
 from .. import init
 from ...tensor import Tensor
-from ..parameter import Parameter
-from ._utils import check_features, factory_dtype
+from ._utils import check_features, empty_parameter, factory_dtype
 from .module import Module
 
 __all__ = ["Identity", "Linear"]
@@ -43,9 +40,9 @@ class Linear(Module):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         dt = factory_dtype(dtype, device, "Linear")
-        self.weight = Parameter(Tensor._wrap(np.empty((out_features, in_features), dt)))
+        self.weight = empty_parameter((out_features, in_features), dt)
         if bias:
-            self.bias = Parameter(Tensor._wrap(np.empty(out_features, dt)))
+            self.bias = empty_parameter(out_features, dt)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -8,8 +8,7 @@ import numpy as np
 from .. import functional as F
 from .. import init
 from ...tensor import Tensor
-from ..parameter import Parameter
-from ._utils import factory_dtype
+from ._utils import empty_parameter, factory_dtype
 from .module import Module
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm"]
@@ -18,10 +17,10 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm"]
 def _affine_parameters(module: Module, shape: Any, bias: bool, dt: np.dtype) -> None:
     """Register the learnable scale `weight` and shift `bias` of that shape, or None for both when shape is None
     (affine=False); bias=False keeps the weight only. Values are set by _reset_affine."""
-    weight = Parameter(Tensor._wrap(np.empty(shape, dt))) if shape is not None else None
+    weight = empty_parameter(shape, dt) if shape is not None else None
     module.register_parameter("weight", weight)
     has_bias = weight is not None and bias
-    module.register_parameter("bias", Parameter(Tensor._wrap(np.empty(shape, dt))) if has_bias else None)
+    module.register_parameter("bias", empty_parameter(shape, dt) if has_bias else None)
 
 
 def _reset_affine(module: Module) -> None:

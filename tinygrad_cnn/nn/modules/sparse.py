@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .. import functional as F
 from .. import init
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 from ..parameter import Parameter
-from ._utils import factory_dtype
+from ._utils import empty_parameter, factory_dtype
 from .module import Module
 
 __all__ = ["Embedding"]
@@ -40,8 +38,7 @@ class Embedding(Module):
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
         if _weight is None:
             dt = factory_dtype(dtype, device, "Embedding")
-            self.weight = Parameter(Tensor._wrap(np.empty((num_embeddings, embedding_dim), dt)),
-                                    requires_grad=not _freeze)
+            self.weight = empty_parameter((num_embeddings, embedding_dim), dt).requires_grad_(not _freeze)
             self.reset_parameters()
         else:
             if list(_weight.shape) != [num_embeddings, embedding_dim]:
