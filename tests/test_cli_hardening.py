@@ -1,0 +1,188 @@
+"""The command line refuses nonsense with one line (argparse: exit 2 naming the flag), prints one line for an
+ordinary mistake (exit 1; the traceback only with --debug), never reports success for a check or an evaluation
+of nothing, and draws the graph of every zoo model with its default batch."""
+import os
+
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import models
+from tinygrad_cnn.cli import main
+from tinygrad_cnn.training import resolve_config
+
+TINY = ["--dataset", "synthetic", "--synthetic-size", "60", "--epochs", "1", "--batch-size", "20",
+        "--model", "kajda-mnist", "--no-plots", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "kajda"
+    assert main(["train", *TINY, "--out", str(out)]) == 0
+    return out
+
+
+def usage_error(capsys, argv, flag):
+    """argv must stop in argparse with exit code 2 and a one-line message naming `flag`."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2, err
+    lines = [line for line in err.splitlines() if "error:" in line]
+    assert len(lines) == 1 and f"argument {flag}" in lines[0], err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+# --- 13. every numeric flag is validated -------------------------------------------------------------------------
+BAD_TRAIN = [("--train-limit", "-5"), ("--test-limit", "-1"), ("--val-limit", "0"), ("--val-fraction", "0"),
+             ("--val-fraction", "1"), ("--val-fraction", "1.5"), ("--val-fraction", "-0.2"), ("--epochs", "-1"),
+             ("--epochs", "0"), ("--step-size", "0"), ("--batch-size", "0"), ("--lr", "-0.1"), ("--lr", "nan"),
+             ("--gamma", "0"), ("--momentum", "-1"), ("--seed", "-1"), ("--synthetic-size", "0"),
+             ("--epochs", "two")]
+
+
+@pytest.mark.parametrize("flag, value", BAD_TRAIN)
+def test_train_refuses_a_bad_number_naming_the_flag(capsys, tmp_path, flag, value):
+    line = usage_error(capsys, ["train", *TINY, "--out", str(tmp_path / "r"), flag, value], flag)
+    assert repr(value) in line
+    assert not (tmp_path / "r").exists()                            # refused before any work
+
+
+@pytest.mark.parametrize("field, value", [("epochs", -1), ("step_size", 0), ("val_fraction", 1.0),
+                                          ("train_limit", -3), ("batch_size", 2.5), ("lr", True)])
+def test_the_python_api_applies_the_same_rules(field, value):
+    with pytest.raises(ValueError, match=rf"^{field} must be "):
+        resolve_config(**{field: value})
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["evaluate", "--checkpoint", "x", "--batch-size", "-1"], "--batch-size"),   # 11: was "0.00% (0/300)", exit 0
+    (["evaluate", "--checkpoint", "x", "--batch-size", "0"], "--batch-size"),    # 11: was a traceback
+    (["evaluate", "--checkpoint", "x", "--limit", "-1"], "--limit"),
+    (["graph", "--model", "annt-lenet5", "--out", "g.dot", "--depth", "-1"], "--depth"),
+    (["graph", "--model", "annt-lenet5", "--out", "g.dot", "--batch", "0"], "--batch"),
+    (["gradcheck", "--model", "annt-lenet5", "--eps", "0"], "--eps"),             # 6: was PASSED, all skipped
+    (["gradcheck", "--model", "annt-lenet5", "--eps", "1.5"], "--eps"),
+    (["gradcheck", "--model", "annt-lenet5", "--full", "--max-elements", "-1"], "--max-elements"),
+    (["gradcheck", "--model", "annt-lenet5", "--batch", "0"], "--batch"),
+    (["demo", "--epochs", "0"], "--epochs"),
+    (["demo", "--train-limit", "-1"], "--train-limit"),
+])
+def test_other_commands_refuse_bad_numbers(capsys, argv, flag):
+    usage_error(capsys, argv, flag)
+
+
+# --- 18. ordinary mistakes: one line, no traceback ----------------------------------------------------------------
+def test_bad_output_paths_are_argument_errors(capsys, tmp_path):
+    existing = tmp_path / "notes.txt"
+    existing.write_text("mine")
+    assert "is a file, not a run directory" in usage_error(capsys, ["train", *TINY, "--out", str(existing)],
+                                                          "--out")
+    assert existing.read_text() == "mine"
+    assert "suffix must be one of" in usage_error(capsys, ["graph", "--model", "annt-lenet5", "--out",
+                                                           str(tmp_path / "g.xyz")], "--out")
+    line = usage_error(capsys, ["evaluate", "--checkpoint", "x", "--plot", str(tmp_path / "missing" / "c.png")],
+                       "--plot")
+    assert f"the directory {tmp_path / 'missing'} does not exist" in line
+    assert "does not exist" in usage_error(capsys, ["train", "--resume", str(tmp_path / "nope")], "--resume")
+
+
+def test_a_mistake_is_one_line_and_debug_shows_the_traceback(capsys, tmp_path):
+    missing = tmp_path / "nope.npz"
+    assert main(["evaluate", "--checkpoint", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"tinygrad-cnn evaluate: error: {missing}: No such file or directory\n"
+    for argv in (["--debug", "evaluate", "--checkpoint", str(missing)],
+                 ["evaluate", "--checkpoint", str(missing), "--debug"]):
+        with pytest.raises(FileNotFoundError):
+            main(argv)
+
+
+def test_a_malformed_checkpoint_on_resume_is_one_line(capsys, tmp_path):
+    (tmp_path / "last.npz").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip archive
+    assert main(["train", "--resume", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(tmp_path / "last.npz") in err and "Traceback" not in err
+    tg.save({"format": "tinygrad_cnn.training-checkpoint/1", "model": {}, "epoch": 1}, tmp_path / "last.npz")
+    assert main(["train", "--resume", str(tmp_path)]) == 1
+    assert "is not a complete training checkpoint: it has no 'config'" in capsys.readouterr().err
+
+
+def test_an_internal_error_says_how_to_get_the_traceback(capsys, monkeypatch, run_dir):
+    def broken(*args, **kwargs):
+        raise KeyError("oops")
+
+    monkeypatch.setattr(models, "get_model", broken)
+    assert main(["evaluate", "--checkpoint", str(run_dir)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "KeyError: 'oops'" in err and "--debug" in err
+
+
+# --- 11/12. evaluate -----------------------------------------------------------------------------------------------
+def test_evaluate_on_another_data_set_does_not_get_the_runs_dataset_kwargs(capsys, run_dir):
+    """The run was trained on the synthetic set with n=60; MNIST must not receive n= (it was a raw TypeError)."""
+    root = os.environ.get("TINYGRAD_CNN_DATA")
+    if not root or not os.path.exists(os.path.join(root, "mnist", "t10k-images-idx3-ubyte.gz")):
+        pytest.skip("the offline MNIST files are not available (TINYGRAD_CNN_DATA)")
+    assert main(["evaluate", "--checkpoint", str(run_dir), "--dataset", "mnist", "--limit", "30",
+                 "--no-download"]) == 0
+    out = capsys.readouterr().out
+    assert "on mnist test set" in out and "(30 samples)" not in out and "/30)" in out
+
+
+def test_evaluate_keeps_the_runs_dataset_kwargs_for_its_own_data_set(capsys, run_dir):
+    assert main(["evaluate", "--checkpoint", str(run_dir), "--batch-size", "7"]) == 0
+    assert "/60)" in capsys.readouterr().out                        # the synthetic set's n=60 test images
+
+
+def test_evaluate_plot_writes_the_image(tmp_path, run_dir, capsys):
+    pytest.importorskip("matplotlib")
+    assert main(["evaluate", "--checkpoint", str(run_dir), "--plot", str(tmp_path / "c.png")]) == 0
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp-")]
+
+
+# --- 6. gradcheck that checked nothing --------------------------------------------------------------------------
+def test_gradcheck_that_checked_nothing_fails(capsys, monkeypatch):
+    import importlib
+
+    module = importlib.import_module("tinygrad_cnn.autograd.check_graph")
+    monkeypatch.setattr(module, "_check_node", lambda row, *a: row.skip("not checked in this test"))
+    assert main(["gradcheck", "--model", "kajda-mnist"]) == 1
+    out = capsys.readouterr().out
+    assert "check_graph FAILED: nothing was checked: all" in out and "PASSED" not in out
+
+
+def test_gradcheck_still_passes_a_real_check(capsys):
+    assert main(["gradcheck", "--model", "kajda-mnist", "--batch", "1"]) == 0
+    assert "check_graph PASSED" in capsys.readouterr().out
+
+
+# --- 19. graph on every zoo model -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", models.list_models())
+def test_graph_draws_every_zoo_model_with_the_default_batch(tmp_path, capsys, name):
+    out = tmp_path / f"{name}.dot"
+    assert main(["graph", "--model", name, "--out", str(out), "--depth", "1"]) == 0
+    assert "digraph" in out.read_text() and f"wrote {out}" in capsys.readouterr().out
+
+
+def test_graph_batch_of_one_on_a_batchnorm_model_is_a_clear_error(capsys, tmp_path):
+    assert main(["graph", "--model", "annt-cifar", "--batch", "1", "--out", str(tmp_path / "g.dot")]) == 2
+    err = capsys.readouterr().err
+    assert "--batch 1: annt-cifar has BatchNorm layers" in err and "Traceback" not in err
+
+
+def test_graph_steps_on_a_batchnorm_model(tmp_path, capsys):
+    import shutil
+
+    if shutil.which("dot") is None:
+        assert main(["graph", "--model", "annt-cifar", "--steps", "--out", str(tmp_path / "s.html")]) == 1
+        assert "needs Graphviz's `dot` program" in capsys.readouterr().err
+        return
+    assert main(["graph", "--model", "annt-cifar", "--steps", "--out", str(tmp_path / "s.html")]) == 0
+    assert "<svg" in (tmp_path / "s.html").read_text()
+
+
+def test_graph_steps_needs_an_html_file(capsys, tmp_path):
+    assert main(["graph", "--model", "annt-lenet5", "--steps", "--out", str(tmp_path / "s.svg")]) == 2
+    assert "--steps writes an HTML page" in capsys.readouterr().err
