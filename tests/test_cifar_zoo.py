@@ -1,13 +1,12 @@
 """The four standard CIFAR architectures (tinygrad_cnn/models/cifar_zoo.py) against their torch twins.
 
-The twins are not rewritten: the module's own source is executed with its three import lines pointed at torch, so
-the test also proves the file is plain PyTorch. With the same state_dict (random BatchNorm statistics and affine
-parameters, so normalisation matters) both give the same float64 outputs in eval and train mode, and train mode
-updates the running statistics the same way.
+The twins are not rewritten: the module's own source is executed with its three import lines pointed at torch
+(tests/cifar_twins.py), so the test also proves the file is plain PyTorch. With the same state_dict (random
+BatchNorm statistics and affine parameters, so normalisation matters) both give the same float64 outputs in eval
+and train mode, and train mode updates the running statistics the same way.
 """
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import numpy as np
@@ -17,37 +16,9 @@ import tinygrad_cnn as tg
 from tinygrad_cnn.models import cifar_zoo
 
 torch = pytest.importorskip("torch")
+from cifar_twins import randomised_state, torch_zoo  # noqa: E402
 
 NAMES = ["resnet18_cifar", "vgg11_bn_cifar", "mobilenet_v2_cifar", "densenet121_cifar"]
-
-
-def torch_zoo() -> dict[str, Any]:
-    """cifar_zoo's source executed with torch in place of tinygrad_cnn."""
-    src = inspect.getsource(cifar_zoo)
-    imports = ("import tinygrad_cnn as torch", "import tinygrad_cnn.nn as nn", "import tinygrad_cnn.nn.functional as F")
-    for line in imports:
-        assert line in src
-        src = src.replace(line, line.replace("tinygrad_cnn", "torch"))
-    assert "tinygrad_cnn" not in src.split('"""', 2)[2]  # nothing else in the code refers to tinygrad_cnn
-    ns: dict[str, Any] = {"__name__": "cifar_zoo_torch_twin"}
-    exec(compile(src, "<cifar_zoo as torch>", "exec"), ns)
-    return ns
-
-
-def randomised_state(model: Any, seed: int) -> dict[str, np.ndarray]:
-    """The twin's float64 state_dict with BatchNorm statistics/affine drawn away from their identity defaults."""
-    rng = np.random.default_rng(seed)
-    state = {}
-    for k, v in model.state_dict().items():
-        a = v.detach().numpy().astype(np.float64)
-        if k.endswith("running_mean") or (k.endswith("bias") and a.ndim == 1):
-            a = rng.normal(0, 0.1, a.shape)
-        elif k.endswith("running_var"):
-            a = rng.uniform(0.5, 1.5, a.shape)
-        elif k.endswith("weight") and a.ndim == 1:
-            a = rng.uniform(0.8, 1.2, a.shape)
-        state[k] = a
-    return state
 
 
 @pytest.fixture(scope="module")
