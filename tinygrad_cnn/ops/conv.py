@@ -7,13 +7,15 @@
 All three share one geometry: an "image" of spatial size image_hw, padded by pads = (top, bottom, left, right),
 and the windows of a kernel (kh, kw) placed every `stride` cells, taps `dilation` apart; out_hw windows per axis
 (all that fit, or the first ones). Every backward is written once with `_dual` calls (numpy arrays on the
-first-order path, Tensors under create_graph); the array kernels are in _conv_im2col.py.
+first-order path, Tensors under create_graph). The array kernels (im2col, FFT) are chosen per shape by
+_conv_select.py (tg.backends.cudnn.benchmark).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from . import _conv_im2col as im2col
+from . import _conv_select as algos
 from ._primitive import Primitive
 from ._windows import Pads, Pair
 
@@ -40,21 +42,21 @@ class Conv2d(Primitive):
         kernel = w.shape[2:]
         out_hw = out_hw or im2col.out_size(x.shape[2:], kernel, stride, pads, dilation)
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        y, cols = im2col.forward(x, w, b, stride, pads, dilation, groups, out_hw, keep_columns=need_w)
-        ctx.save_for_backward(x if need_w else None, w if need_x else None, cols)
+        y, cache = algos.forward(x, w, b, stride, pads, dilation, groups, out_hw, keep=need_w)
+        ctx.save_for_backward(x if need_w else None, w if need_x else None, cache)
         ctx.meta = (x.shape, kernel, stride, pads, dilation, groups)
         return y
 
     @staticmethod
     def backward(ctx, g: np.ndarray) -> tuple:
-        x, w, cols = ctx.saved_tensors
+        x, w, cache = ctx.saved_tensors
         x_shape, kernel, stride, pads, dilation, groups = ctx.meta
         g = _shared_layout(g)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gx = call(ConvTranspose2d, g, w, None, stride, pads, dilation, groups, x_shape[2:])
         if ctx.needs_input_grad[1]:
-            gw = call(Conv2dWeight, x, g, kernel, stride, pads, dilation, groups, cols)
+            gw = call(Conv2dWeight, x, g, kernel, stride, pads, dilation, groups, cache)
         if ctx.needs_input_grad[2]:
             gb = dsum(g, (0, 2, 3))
         return gx, gw, gb, None, None, None, None, None
@@ -71,7 +73,7 @@ class ConvTranspose2d(Primitive):
     @staticmethod
     def forward(ctx, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pads: Pads,
                 dilation: Pair, groups: int, out_hw: Pair) -> np.ndarray:
-        y = im2col.transpose(x, w, stride, pads, dilation, groups, out_hw)
+        y = algos.transpose(x, w, stride, pads, dilation, groups, out_hw)
         if b is not None:
             y += b.reshape(-1, 1, 1)
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
@@ -96,13 +98,14 @@ class Conv2dWeight(Primitive):
     """The weight gradient of Conv2d as an op of its own: x (N, C, H, W) (image), g (N, O, Ho, Wo) (one value per
     window) -> (O, C/groups, kh, kw), gw[o, c, i, j] = sum over n and windows p of g[n, o, p] * x_pad[n, c, tap].
 
-    cols: x's column matrix when the forward kept it (a cache that skips im2col; not differentiable), or None.
+    cache: what Conv2d's forward kept for it ((algorithm, x's columns or spectrum), not differentiable) or None:
+    it saves recomputing that from x.
     """
 
     @staticmethod
     def forward(ctx, x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair,
-                groups: int, cols: np.ndarray | None = None) -> np.ndarray:
-        gw = im2col.weight(x, g, kernel, stride, pads, dilation, groups, cols)
+                groups: int, cache: tuple | None = None) -> np.ndarray:
+        gw = algos.weight(x, g, kernel, stride, pads, dilation, groups, cache)
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, g if ctx.needs_input_grad[0] else None)
         ctx.meta = (x.shape, g.shape, stride, pads, dilation, groups)
         return gw

@@ -1,0 +1,118 @@
+"""Every convolution algorithm against the float64 reference, with its documented float32 error bound
+(docs/benchmarks.md, "Convolution algorithms"), and the selection switch tg.backends.cudnn.benchmark.
+
+Bound: for each kernel (forward, input gradient, weight gradient), max |float32 result - float64 reference|
+<= C_algo * eps32 * S, where S is the largest entry of the same kernel applied to |operands| (the sum of the
+magnitudes of the products that make each output). C = 8 for im2col (a float32 dot product), 16 for the FFT
+(three transforms, each a sum of at most L terms; measured <= 2.5 and <= 1.8 on random shapes).
+The reference is the float64 im2col path, which test_conv.py checks against torch.
+"""
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+import tinygrad_cnn.nn.functional as F
+from tinygrad_cnn.ops import _conv_fft as fft
+from tinygrad_cnn.ops import _conv_im2col as im2col
+from tinygrad_cnn.ops import _conv_select as select
+
+BOUND = {"im2col": 8.0, "fft": 16.0}
+EPS32 = float(np.finfo(np.float32).eps)
+
+
+def _geometry(rng, stride_one: bool) -> dict:
+    groups = 1 if stride_one else int(rng.integers(1, 3))
+    k = tuple(int(v) for v in rng.integers(1, 6, 2))
+    d = tuple(int(v) for v in rng.integers(1, 3, 2))
+    s = (1, 1) if stride_one else tuple(int(v) for v in rng.integers(1, 3, 2))
+    pads = tuple(int(v) for v in rng.integers(0, 3, 4))
+    hw = tuple(d[a] * (k[a] - 1) + 1 + int(rng.integers(0, 9)) for a in (0, 1))
+    return dict(n=int(rng.integers(1, 4)), c=groups * int(rng.integers(1, 9)), o=groups * int(rng.integers(1, 9)),
+                k=k, stride=s, dilation=d, pads=pads, hw=hw, groups=groups)
+
+
+def _kernels(algo: str, x, w, g, geo: dict):
+    s, p, d, G = geo["stride"], geo["pads"], geo["dilation"], geo["groups"]
+    out_hw = g.shape[2:]
+    if algo == "fft":
+        return (fft.forward(x, w, None, p, d, out_hw)[0], fft.transpose(g, w, p, d, geo["hw"]),
+                fft.weight(x, g, geo["k"], p, d))
+    return (im2col.forward(x, w, None, s, p, d, G, out_hw)[0], im2col.transpose(g, w, s, p, d, G, geo["hw"]),
+            im2col.weight(x, g, geo["k"], s, p, d, G))
+
+
+@pytest.mark.parametrize("algo", ["im2col", "fft"])
+@pytest.mark.parametrize("seed", range(6))
+def test_algorithm_within_its_float32_error_bound(algo, seed):
+    rng = np.random.default_rng(seed)
+    geo = _geometry(rng, stride_one=(algo == "fft" or seed % 2 == 0))
+    x = rng.standard_normal((geo["n"], geo["c"], *geo["hw"]))
+    w = rng.standard_normal((geo["o"], geo["c"] // geo["groups"], *geo["k"]))
+    out_hw = im2col.out_size(geo["hw"], geo["k"], geo["stride"], geo["pads"], geo["dilation"])
+    g = rng.standard_normal((geo["n"], geo["o"], *out_hw))
+    ref = _kernels("im2col", x, w, g, geo)
+    scale = _kernels("im2col", np.abs(x), np.abs(w), np.abs(g), geo)
+    got = _kernels(algo, *(a.astype(np.float32) for a in (x, w, g)), geo)
+    for name, r, sc, o in zip(("forward", "input gradient", "weight gradient"), ref, scale, got):
+        assert o.dtype == np.float32 and o.shape == r.shape
+        err = np.abs(o - r).max() / (EPS32 * sc.max())
+        assert err <= BOUND[algo], f"{algo} {name}: error {err:.2f} eps*S > bound {BOUND[algo]} ({geo})"
+
+
+def test_fft_matches_im2col_in_float64_with_every_option():
+    # exactness of the formulation (not rounding): float64 FFT == float64 im2col to 1e-10
+    rng = np.random.default_rng(3)
+    for _ in range(10):
+        geo = _geometry(rng, stride_one=True)
+        x, w = rng.standard_normal((geo["n"], geo["c"], *geo["hw"])), rng.standard_normal((geo["o"], geo["c"], *geo["k"]))
+        out_hw = im2col.out_size(geo["hw"], geo["k"], (1, 1), geo["pads"], geo["dilation"])
+        g = rng.standard_normal((geo["n"], geo["o"], *out_hw))
+        for a, b in zip(_kernels("fft", x, w, g, geo), _kernels("im2col", x, w, g, geo)):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_rule_picks_fft_for_large_kernels_on_many_channels_only():
+    assert select._rule(32, 32, (5, 5), (1, 1), (1, 1), 1) == "fft"
+    assert select._rule(3, 32, (5, 5), (1, 1), (1, 1), 1) == "im2col"      # too few input channels
+    assert select._rule(32, 32, (3, 3), (1, 1), (1, 1), 1) == "im2col"
+    assert select._rule(32, 32, (5, 5), (2, 2), (1, 1), 1) == "im2col"      # strided: FFT does not apply
+
+
+def test_benchmark_mode_times_once_per_shape_and_keeps_the_choice(monkeypatch):
+    import tinygrad_cnn.backends.cudnn as cudnn
+
+    calls = []
+    real = select._timed
+
+    def counting(run):
+        calls.append(run)
+        return real(run)
+
+    monkeypatch.setattr(select, "_timed", counting)
+    monkeypatch.setattr(select, "_chosen", {})
+    monkeypatch.setattr(cudnn, "benchmark", True)
+    x, w = tg.randn(2, 8, 9, 9, requires_grad=True), tg.randn(8, 8, 5, 5, requires_grad=True)
+    for _ in range(3):
+        F.conv2d(x, w, padding=2).sum().backward()
+    assert len(calls) == 2 * 2  # forward and input gradient, two algorithms each, timed on the first call only
+    assert set(select._chosen.values()) <= set(select.ALGORITHMS) and len(select._chosen) == 2
+    monkeypatch.setattr(cudnn, "benchmark", False)
+    calls.clear()
+    F.conv2d(x, w, padding=2).sum().backward()
+    assert not calls  # the rule: nothing timed
+
+
+@pytest.mark.parametrize("algo", ["im2col", "fft"])
+def test_training_gradients_agree_between_algorithms(algo, monkeypatch):
+    # the whole primitive (forward, cache, input and weight gradient) with one algorithm forced
+    rng = np.random.default_rng(5)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((3, 6, 10, 9), (7, 6, 5, 3), (7,))]
+    results = {}
+    for name in ("im2col", algo):
+        monkeypatch.setattr(select, "forced", [name])
+        x, w, b = (tg.tensor(a, requires_grad=True) for a in arrays)
+        y = F.conv2d(x, w, b, padding=(2, 1))
+        y.backward(tg.tensor(np.cos(np.arange(y.numel())).reshape(y.shape).astype(np.float32)))
+        results[name] = [t.detach().numpy() for t in (y, x.grad, w.grad, b.grad)]
+    for a, b in zip(results["im2col"], results[algo]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(a).max())
