@@ -27,8 +27,8 @@ def f_scalar(m):
 
 
 def close(a, b, tol=1e-10):
-    if isinstance(a, tuple):
-        assert isinstance(b, tuple) and len(a) == len(b)
+    if isinstance(a, tuple):  # ours is a tuple (of tuples), as torch documents; torch's forward mode gives lists
+        assert isinstance(b, (tuple, list)) and len(a) == len(b)
         for u, v in zip(a, b):
             close(u, v, tol)
         return
