@@ -321,6 +321,34 @@ def reshape(input: Tensor, shape: Any) -> Any:
     return input.reshape(shape)
 
 
+def take(input: Tensor, index: Any) -> Any:
+    return input.take(index)
+
+
+def select(input: Tensor, dim: Any, index: Any) -> Any:
+    return input.select(dim, index)
+
+
+def broadcast_to(input: Tensor, size: Any) -> Any:
+    return input.broadcast_to(size)
+
+
+def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Any:
+    return input.index_put(indices, values, accumulate)
+
+
+def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    return input.median(dim, keepdim)
+
+
+def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Any:
+    return input.bernoulli(p, generator=generator)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Any:
+    return input.multinomial(num_samples, replacement, generator=generator)
+
+
 def _tensor_first(fn: Callable) -> Callable:
     """torch's TypeError for a non-Tensor `input` (tg.sum(1.0)), instead of "'float' has no attribute 'sum'"."""
     @_functools.wraps(fn)

@@ -13,6 +13,7 @@
                  scatter_add_ index_add_, exp_ log_ sqrt_ sigmoid_ tanh_ abs_ neg_, += -= *= /=
   conversion.py  to/type/type_as/float/double/long/..., cpu/cuda, clone, contiguous, new_tensor/new_zeros/...
   sort.py        sort argsort topk unique bincount
+  sampling.py    bernoulli bernoulli_ multinomial exponential_
   _common.py     the Tensor class (bound by tensor.py), wrap(), is_tensor(), _raw(), _as_tensor()
 
 Every differentiable method is an explicit call to one primitive's `apply` (tinygrad_cnn/ops).
@@ -24,8 +25,9 @@ from .index import IndexMixin
 from .inplace import InplaceMixin
 from .pointwise import PointwiseMixin
 from .reduce import ReduceMixin
+from .sampling import SamplingMixin
 from .shape import ShapeMixin
 from .sort import SortMixin
 
 __all__ = ["ArithmeticMixin", "CompareMixin", "ConversionMixin", "IndexMixin", "InplaceMixin", "PointwiseMixin",
-           "ReduceMixin", "ShapeMixin", "SortMixin"]
+           "ReduceMixin", "SamplingMixin", "ShapeMixin", "SortMixin"]

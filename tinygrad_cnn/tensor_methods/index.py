@@ -59,6 +59,47 @@ class IndexMixin:
         _check_bounds(idx, self.shape[d], d, "index_select", IndexError)
         return self[(slice(None),) * d + (index,)]
 
+    def take(self, index: "Tensor") -> "Tensor":
+        """self viewed as 1-D, indexed by index (negative positions count from the end); index's shape."""
+        idx = np.asarray(index._data)
+        n = self.numel()
+        if idx.dtype.kind not in "iu":
+            raise RuntimeError(f"take(): Expected a long tensor for index, but got {index.dtype}")
+        if idx.size and (idx.min() < -n or idx.max() >= n):
+            bad = idx.max() if idx.max() >= n else idx.min()
+            raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+        return self.reshape(-1)[idx]
+
+    def select(self, dim: int, index: int) -> "Tensor":
+        """The slice at position index along dim (that dim removed): self[:, ..., index] with index in dim."""
+        d = dim_arg(dim, self.ndim, "select")
+        n = self.shape[d]
+        if not -n <= int(index) < n:
+            raise IndexError(f"select(): index {index} out of range for tensor of size {list(self.shape)} at "
+                             f"dimension {d}")
+        return self[(slice(None),) * d + (int(index),)]
+
+    def index_put(self, indices: Any, values: "Tensor", accumulate: bool = False) -> "Tensor":
+        """A copy with self[indices] = values (accumulate: += , repeated positions adding up)."""
+        return self.clone().index_put_(indices, values, accumulate)
+
+    def index_put_(self, indices: Any, values: "Tensor", accumulate: bool = False) -> "Tensor":
+        """self[indices] = values in place; indices is a tuple of index tensors (one per leading dim)."""
+        from ..ops.index import IndexAdd
+        from ..ops.inplace import inplace
+
+        if not isinstance(indices, (tuple, list)):
+            raise TypeError(f"index_put_(): argument 'indices' must be tuple of Tensors, not {type(indices).__name__}")
+        if is_tensor(values) and values._data.dtype != self._data.dtype:
+            raise RuntimeError(f"Index put requires the source and destination dtypes match, got {self.dtype} for "
+                               f"the destination and {values.dtype} for the source.")
+        idx = to_index(tuple(indices), self.shape)
+        if not accumulate:
+            self[idx] = values
+            return self
+        v = values if is_tensor(values) else wrap(np.asarray(values, self._data.dtype))
+        return inplace(self, lambda s: IndexAdd.apply(s, idx, v), "index_put_")
+
     def masked_select(self, mask: "Tensor") -> "Tensor":
         """The elements where mask (broadcast with self) is True, as a 1-D tensor."""
         shape = np.broadcast_shapes(self._data.shape, mask._data.shape)

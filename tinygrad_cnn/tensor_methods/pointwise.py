@@ -105,15 +105,15 @@ class PointwiseMixin:
     def tanh(self) -> "Tensor":
         return E.Tanh.apply(_floating(self))
 
-    def softmax(self, dim: int) -> "Tensor":
+    def softmax(self, dim: int, dtype: Any = None) -> "Tensor":
         from ..nn import functional as F
 
-        return F.softmax(self, dim)
+        return F.softmax(self, dim, dtype=dtype)
 
-    def log_softmax(self, dim: int) -> "Tensor":
+    def log_softmax(self, dim: int, dtype: Any = None) -> "Tensor":
         from ..nn import functional as F
 
-        return F.log_softmax(self, dim)
+        return F.log_softmax(self, dim, dtype=dtype)
 
     def where(self, condition: "Tensor", other: Any) -> "Tensor":
         from ..creation import where

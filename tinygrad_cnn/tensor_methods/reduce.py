@@ -98,6 +98,25 @@ class ReduceMixin:
             return _prod(x)
         return _prod(x, dim_arg(dim, x.ndim, "prod"), keepdim)
 
+    def median(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """The lower median (element (n - 1) // 2 in sorted order; NaN if any NaN). Without dim: a 0-d tensor whose
+        gradient is shared equally by the elements equal to it (torch's); with dim: (values, indices), the
+        gradient going to the index picked (the first in a stable sort)."""
+        if dim is None:
+            return _median_all(self)
+        d = dim_arg(dim, self.ndim, "median")
+        if self.ndim == 0:
+            return _values_indices(self.clone(), wrap(np.zeros((), np.int64)))
+        _nonempty_dim(self, d, "median")
+        order = np.argsort(self._data, axis=d, kind="stable")
+        pick = np.take(order, [(self.shape[d] - 1) // 2], axis=d)
+        nan = np.isnan(self._data) if self._data.dtype.kind == "f" else np.zeros(self._data.shape, bool)
+        pick = np.where(nan.any(axis=d, keepdims=True), np.argmax(nan, axis=d, keepdims=True), pick)
+        values = self.gather(d, wrap(pick))
+        if not keepdim:
+            values, pick = values.squeeze(d), pick.squeeze(d)
+        return _values_indices(values, wrap(pick.astype(np.int64)))
+
     def cumsum(self, dim: int, dtype: Any = None) -> "Tensor":
         """Running sums along dim (same shape); integers and bools sum as int64, as in torch."""
         x = self if dtype is None else self.to(dtype)
@@ -181,6 +200,25 @@ def _arg_extreme(x: Tensor, dim: Any, keepdim: bool, fn: Callable, name: str) ->
     d = dim_arg(dim, x.ndim, name)
     _nonempty_dim(x, d, name)
     return wrap(np.asarray(fn(x._data, axis=d, keepdims=keepdim), dtype=np.int64))
+
+
+def _median_all(x: Tensor) -> Tensor:
+    """median() of all elements: the value itself (exact) plus a zero-valued term that shares its gradient
+    equally among the elements equal to it, as torch does."""
+    flat = x._data.reshape(-1)
+    if flat.size == 0:
+        return wrap(np.asarray(np.nan, x._data.dtype))
+    if flat.dtype.kind == "f" and np.isnan(flat).any():
+        m = np.asarray(np.nan, flat.dtype)
+        hit = np.isnan(x._data)
+    else:
+        m = np.sort(flat, kind="stable")[(flat.size - 1) // 2]
+        hit = x._data == m
+    out = wrap(np.asarray(m, x._data.dtype))
+    if x.requires_grad:
+        share = wrap((hit / hit.sum()).astype(x._data.dtype))
+        out = out + ((x - x.detach()) * share).sum()  # exactly 0 in value; d/dx = share
+    return out
 
 
 def _nonempty_dim(x: Tensor, d: int, name: str) -> None:

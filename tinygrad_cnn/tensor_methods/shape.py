@@ -102,6 +102,10 @@ class ShapeMixin:
     def mT(self) -> "Tensor":
         return self.transpose(-2, -1)
 
+    def broadcast_to(self, size: Any) -> "Tensor":
+        """self expanded to `size` under broadcasting rules (torch.broadcast_to; a view, as expand)."""
+        return self.expand(*tuple(size))
+
     def expand(self, *sizes: Any) -> "Tensor":
         from .._tensor_args import expand_shape
 
