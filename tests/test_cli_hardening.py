@@ -186,3 +186,58 @@ def test_graph_steps_on_a_batchnorm_model(tmp_path, capsys):
 def test_graph_steps_needs_an_html_file(capsys, tmp_path):
     assert main(["graph", "--model", "annt-lenet5", "--steps", "--out", str(tmp_path / "s.svg")]) == 2
     assert "--steps writes an HTML page" in capsys.readouterr().err
+
+
+# --- docs/errors.md: the command-line section is what the commands print ---------------------------------------
+def _docs_section():
+    import re
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    page = open(os.path.join(root, "docs", "errors.md"), encoding="utf-8").read()
+    section = page.split("## Files, checkpoints and the command line", 1)[1].split("\n## ", 1)[0]
+    return (re.findall(r"```console\n\$ tinygrad-cnn (.*?)\n(.*?)\n```", section),
+            re.findall(r"```pycon\n>>> (.*?)\n(.*?)\n```", section))
+
+
+def test_docs_errors_cli_section(tmp_path, monkeypatch, capsys):
+    import re
+    import shlex
+
+    import numpy as np
+
+    from tinygrad_cnn.training.run_lock import RunLock
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--model", "annt-lenet5", "--dataset", "synthetic", "--synthetic-size", "60",
+                 "--epochs", "1", "--no-plots", "--no-progress", "--out", "runs/lenet5"]) == 0
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "runs" / "broken").mkdir()
+    (tmp_path / "runs" / "broken" / "last.npz").write_bytes(bytes(range(256)))
+    np.savez(tmp_path / "runs" / "evil.npz", t0=np.array(["ab", "c"]), __structure__=np.frombuffer(
+        b'{"format": "tinygrad_cnn-checkpoint-1", "root": {"dict": [["w", {"tensor": "t0"}]]}}', np.uint8))
+    capsys.readouterr()
+    commands, sessions = _docs_section()
+    assert len(commands) >= 12 and len(sessions) == 2
+    pid = re.compile(r"pid \d+")
+    for command, expected in commands:
+        argv = shlex.split(command)
+        with RunLock("runs/lenet5") if "--epochs 3" in command else _nothing():
+            try:
+                code = main(argv)
+            except SystemExit as e:
+                code = e.code
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code in (1, 2) and err, command
+        assert pid.sub("pid N", err[-1]) == pid.sub("pid N", expected), f"docs/errors.md is out of date: {command}"
+    for source, expected in sessions:
+        with pytest.raises(Exception) as e:
+            eval(source, {"tg": tg})
+        assert f"{type(e.value).__name__}: {e.value}" == expected, f"docs/errors.md is out of date: {source}"
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

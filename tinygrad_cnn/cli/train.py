@@ -20,6 +20,12 @@ _RESUMABLE = ("epochs", "progress", "plots", "test", "data_root", "download")
 _NOT_CONFIG = ("command", "func", "resume", "overwrite", "synthetic_size", "debug")
 
 
+def _flag(name: str) -> str:
+    """The flag that sets config field `name` (`progress` is set by --no-progress)."""
+    return {"progress": "--no-progress", "plots": "--no-plots", "test": "--no-test",
+            "download": "--no-download"}.get(name, "--" + name.replace("_", "-"))
+
+
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-root", default=None, help="data directory (default: $TINYGRAD_CNN_DATA, "
                                                           "../shared/data or ~/.cache/tinygrad_cnn)")
@@ -85,8 +91,8 @@ def make_trainer(args: argparse.Namespace) -> Any:
         extra = sorted(set(given) - set(_RESUMABLE))
         if extra:
             raise UsageError(f"--resume takes the run's settings from its checkpoint; only "
-                             f"{', '.join('--' + k.replace('_', '-') for k in _RESUMABLE)} may be given "
-                             f"(got {', '.join('--' + k.replace('_', '-') for k in extra)})")
+                             f"{', '.join(_flag(k) for k in _RESUMABLE)} may be given "
+                             f"(got {', '.join(_flag(k) for k in extra)})")
         return Trainer.from_checkpoint(args.resume, **given)
     if args.overwrite and not args.out:
         raise UsageError("--overwrite needs --out (the run directory to replace)")

@@ -55,8 +55,8 @@ def output_file(suffixes: tuple[str, ...]) -> Callable[[str], str]:
                                              f"{', '.join('.' + s for s in suffixes)} (it picks the format)")
         if os.path.isdir(text):
             raise argparse.ArgumentTypeError(f"{text!r} is a directory")
-        directory = os.path.dirname(os.path.abspath(text))
-        if not os.path.isdir(directory):
+        directory = os.path.dirname(text)
+        if directory and not os.path.isdir(directory):
             raise argparse.ArgumentTypeError(f"{text!r}: the directory {directory} does not exist")
         return text
 

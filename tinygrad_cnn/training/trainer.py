@@ -132,8 +132,8 @@ class Trainer:
         must then be its last.npz, or in a new directory `out=` (started from any checkpoint)."""
         if os.path.isdir(path):
             path = os.path.join(path, "last.npz")
-        directory = os.path.dirname(os.path.abspath(path))
-        in_place = os.path.abspath(overrides.get("out") or directory) == directory
+        directory = os.path.dirname(path) or "."           # as given: messages name the paths the user typed
+        in_place = os.path.abspath(overrides.get("out") or directory) == os.path.abspath(directory)
         if in_place and os.path.basename(path) != "last.npz":
             raise RunDirError(f"a run continues from its last.npz, not {path} (that would overwrite the run's "
                               f"later state); pass out= a new directory to start a run from it")
