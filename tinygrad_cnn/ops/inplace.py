@@ -69,8 +69,19 @@ def inplace(t: Any, compute: Callable[[Any], Any], op: str) -> Any:
     np.copyto(t._data, new._data, casting="unsafe")  # write through: views of t see the change, as in torch
     t._version_box[0] += 1
     if new.grad_fn is not None:
+        _saved_output_is_t(t, new)
         _commit(t, new)
     return t
+
+
+def _saved_output_is_t(t: Any, new: Any) -> None:
+    """The node that computed t's new value may have saved that value (exp_, sigmoid_, tanh_, relu_ save their
+    output): in torch it saved t itself, so a later in-place change of t or of a view of it makes that backward
+    refuse (first order and under create_graph alike). Re-key the saved output's version check to t's counter."""
+    node, box = new.grad_fn, new._version_box
+    versions = getattr(node, "_saved_versions", None)
+    if versions and any(v[0] is box for v in versions):
+        node._saved_versions = [(t._version_box, t._version_box[0], *v[2:]) if v[0] is box else v for v in versions]
 
 
 _TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
