@@ -17,7 +17,7 @@ from .validate import UsageError, existing_directory, positive_int, rule, run_di
 # Flags that --resume may change (the rest of the run's config comes from its checkpoint).
 _RESUMABLE = ("epochs", "progress", "plots", "test", "data_root", "download")
 # Parsed flags that are not run settings.
-_NOT_CONFIG = ("command", "func", "resume", "overwrite", "synthetic_size", "debug")
+_NOT_CONFIG = ("command", "func", "resume", "overwrite", "synthetic_size", "debug", "nproc", "hostfile")
 
 
 def _flag(name: str) -> str:
@@ -75,14 +75,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-plots", dest="plots", action="store_false", default=None, help="no PNG plots")
     p.add_argument("--no-test", dest="test", action="store_false", default=None,
                    help="skip the test-set evaluation at the end")
+    p.add_argument("--nproc", type=positive_int, default=None, metavar="N",
+                   help="data-parallel training on N processes started through mpiexec (the distributed extra; "
+                        "--batch-size stays the global batch; see docs/distributed.md)")
+    p.add_argument("--hostfile", default=None, help="with --nproc: mpiexec's host file, to use several machines")
     add_data_arguments(p)
     p.set_defaults(func=_train, download=None)
 
 
-def make_trainer(args: argparse.Namespace) -> Any:
+def make_trainer(args: argparse.Namespace, trainer_class: Any = None) -> Any:
     """The Trainer the flags describe: a new run, a replaced one (--overwrite) or a resumed one (--resume).
     Raises UsageError for flags --resume cannot take, RunDirError for an unusable --out."""
     from ..training import Trainer, resolve_config
+
+    Trainer = trainer_class or Trainer  # noqa: N806 - DistributedTrainer on mpiexec's ranks
 
     given = {k: v for k, v in vars(args).items() if k not in _NOT_CONFIG and v is not None}
     if args.synthetic_size is not None:
@@ -100,5 +106,12 @@ def make_trainer(args: argparse.Namespace) -> Any:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from ..training import distributed
+
+    if distributed.launch_requested(args):  # --nproc N: this command again, on N ranks started by mpiexec
+        return distributed.launch(args)
+    if distributed.init_if_launched():      # one of mpiexec's ranks: an error must stop the other ranks too
+        return distributed.run_rank(lambda: make_trainer(args, distributed.DistributedTrainer),
+                                    getattr(args, "debug", False))
     make_trainer(args).fit()  # errors and Ctrl-C: cli.main prints one line and picks the exit code
     return 0

@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 from typing import Any, Callable
 
 import numpy as np
@@ -105,17 +107,22 @@ def launch_requested(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "nproc", None)) and not dist.launch.under_mpiexec()
 
 
-def launch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    """Re-run this `train` command on args.nproc ranks through mpiexec; returns the exit code."""
+def launch(args: argparse.Namespace) -> int:
+    """Re-run this `train` command on args.nproc ranks through mpiexec; returns 0, or 130 after Ctrl-C.
+    Raises RuntimeError when a rank failed (its own error is printed above), FileNotFoundError without mpiexec."""
+    from ..cli import build_parser
+
+    if args.hostfile is not None and not os.path.isfile(args.hostfile):
+        raise FileNotFoundError(f"--hostfile {args.hostfile}: no such file")
+    parser = build_parser().commands["train"]  # type: ignore[attr-defined]
     argv = ["train", *_argv_of(args, parser, skip=("nproc", "hostfile"))]
-    try:
-        code = dist.launch.run(int(args.nproc), argv, getattr(args, "hostfile", None))
-    except (FileNotFoundError, ValueError) as err:
-        print(f"train: {err}")
-        return 1
-    if code not in (0, 130):
-        print(f"train: the distributed run failed (mpiexec exit code {code}); see the rank's error above")
-    return code
+    code = dist.launch.run(int(args.nproc), argv, args.hostfile)
+    if code == 130 or (code < 0 and -code == signal.SIGINT):
+        raise KeyboardInterrupt
+    if code != 0:
+        raise RuntimeError(f"the distributed run failed: mpiexec exit code {code} (the failing rank's error is "
+                           f"printed above)")
+    return 0
 
 
 def _argv_of(args: argparse.Namespace, parser: argparse.ArgumentParser, skip: tuple) -> list[str]:
@@ -141,3 +148,27 @@ def init_if_launched() -> bool:
         dist.init_process_group("mpi")
     return dist.get_world_size() > 1
 
+
+def run_rank(make_trainer: Callable[[], Trainer], debug: bool = False) -> int:
+    """Build and fit this rank's trainer. Ranks must leave together: MPI_Finalize at exit waits for the others, so
+    an error on one rank (say rank 0's run directory is refused) would leave the rest waiting in a collective.
+    Any error therefore prints one line and aborts every rank (MPI_Abort); only the Ctrl-C stop that all ranks
+    agreed on (trainer.stop_requested) exits normally, with 130 on every rank."""
+    from ..cli import describe
+
+    trainer = None
+    try:
+        trainer = make_trainer()
+        trainer.fit()
+        return 0
+    except KeyboardInterrupt:
+        if trainer is not None and trainer.stop_requested:
+            raise                                   # every rank stops after the same step
+        dist._backend.abort(f"tinygrad-cnn train: rank {dist.get_rank()} interrupted; stopping all ranks", 130)
+    except BaseException as err:  # noqa: BLE001 - the others must not wait for this rank forever
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        dist._backend.abort(f"tinygrad-cnn train: error: rank {dist.get_rank()}: {describe(err)}", 1)
+    return 1
