@@ -11,10 +11,10 @@ import argparse
 import sys
 from typing import Sequence
 
-from . import demo, evaluate, graph, gradcheck, train
+from . import demo, evaluate, export, graph, gradcheck, train
 from .validate import UsageError
 
-SUBCOMMANDS = [demo, train, evaluate, graph, gradcheck]
+SUBCOMMANDS = [demo, train, evaluate, export, graph, gradcheck]
 _DEBUG_HELP = "show the full traceback of an error (for bug reports)"
 
 # Errors that describe the user's situation (a file, a value, a run directory): their message is the whole story.
