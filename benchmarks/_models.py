@@ -25,14 +25,20 @@ class ModelCase:
     name: str
     batch: int
     input_shape: tuple[int, int, int]
-    optimizer: str  # "adam" or "adadelta", with the model's recipe learning rate
+    optimizer: str  # "adam", "adadelta" or "sgd" (momentum 0.9), with the model's recipe learning rate
+    loss: str = "nll_loss"  # the zoo models return logits: cross_entropy
+
+    @property
+    def zoo(self) -> bool:
+        return self.name in ZOO
 
 
+ZOO = ("resnet18-cifar", "vgg11-bn-cifar", "mobilenet-v2-cifar", "densenet121-cifar")
 MODELS = [
     ModelCase("annt-lenet5", 50, (1, 32, 32), "adam"),
     ModelCase("annt-cifar", 50, (3, 32, 32), "adam"),
     ModelCase("torch-example-mnist", 64, (1, 28, 28), "adadelta"),
-]
+] + [ModelCase(name, 32, (3, 32, 32), "sgd", "cross_entropy") for name in ZOO]
 
 
 def _batch(case: ModelCase, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -46,6 +52,8 @@ def _optimizer(module, params, case: ModelCase):
     lr = tg.models.get_recipe(case.name).lr
     if case.optimizer == "adam":
         return module.optim.Adam(params, lr=lr)
+    if case.optimizer == "sgd":
+        return module.optim.SGD(params, lr=lr, momentum=0.9)
     return module.optim.Adadelta(params, lr=lr)
 
 
@@ -74,13 +82,13 @@ class Pair:
 
     def tg_step(self) -> None:
         self.tg_opt.zero_grad()
-        loss = tgF.nll_loss(self.tg_model(self.tg_x), self.tg_y)
+        loss = getattr(tgF, self.case.loss)(self.tg_model(self.tg_x), self.tg_y)
         loss.backward()
         self.tg_opt.step()
 
     def torch_step(self) -> None:
         self.torch_opt.zero_grad()
-        loss = torch.nn.functional.nll_loss(self.torch_model(self.torch_x), self.torch_y)
+        loss = getattr(torch.nn.functional, self.case.loss)(self.torch_model(self.torch_x), self.torch_y)
         loss.backward()
         self.torch_opt.step()
 
@@ -134,7 +142,7 @@ def forward_flops(case: ModelCase) -> int:
 
 
 def rss_step_kib(framework: str, name: str) -> int:
-    """Peak RSS growth (KiB) of the first training step, measured in a fresh process (RSS only grows)."""
+    """Peak RSS growth (KiB) of the second training step (after one warm-up step), in a fresh process."""
     script = Path(__file__).with_name("bench.py")
     out = subprocess.run([sys.executable, str(script), "--rss-child", framework, name], capture_output=True,
                          text=True, check=True)
@@ -142,16 +150,25 @@ def rss_step_kib(framework: str, name: str) -> int:
 
 
 def rss_child(framework: str, name: str) -> None:
-    """Entry of the --rss-child process: build everything, then one training step; prints the peak growth."""
+    """Entry of the --rss-child process: build everything, one warm-up step, then reset the peak (VmHWM) and run
+    one more step; prints the peak growth."""
     from _system import peak_rss_kib, rss_kib
 
     case = next(c for c in MODELS if c.name == name)
     pair = Pair(case)
+    step = pair.tg_step if framework == "tinygrad_cnn" else pair.torch_step
+    step()  # the steady state: a first step also times conv algorithms (cudnn.benchmark) and creates .grad/state
+    try:  # hand the freed heap back to the OS, so the next step's peak counts what that step really touches
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
     try:
         with open("/proc/self/clear_refs", "w") as f:  # reset the peak (VmHWM) to the current RSS
             f.write("5")
     except OSError:
         pass
     base = rss_kib()
-    (pair.tg_step if framework == "tinygrad_cnn" else pair.torch_step)()
+    step()
     print(json.dumps({"kib": peak_rss_kib() - base}))

@@ -74,10 +74,33 @@ def build(name: str, tg_model) -> nn.Module:
         model = annt_cifar()
     elif name == "torch-example-mnist":
         model = TorchExampleNet()
+    elif name in ZOO_BUILDERS:
+        model = zoo_namespace()[ZOO_BUILDERS[name]]()
     else:
         raise ValueError(f"no torch twin for {name!r}")
     copy_weights(tg_model, model)
     return model
+
+
+ZOO_BUILDERS = {"resnet18-cifar": "resnet18_cifar", "vgg11-bn-cifar": "vgg11_bn_cifar",
+                "mobilenet-v2-cifar": "mobilenet_v2_cifar", "densenet121-cifar": "densenet121_cifar"}
+
+
+def zoo_namespace() -> dict:
+    """tinygrad_cnn/models/cifar_zoo.py is plain torch-API source: run it with its three import lines pointed at
+    torch and it builds the same networks in PyTorch (the file itself is the twin; read as text, not imported)."""
+    import importlib.util
+
+    path = importlib.util.find_spec("tinygrad_cnn.models.cifar_zoo").origin
+    src = open(path).read()
+    for line in ("import tinygrad_cnn as torch", "import tinygrad_cnn.nn as nn",
+                 "import tinygrad_cnn.nn.functional as F"):
+        if line not in src:
+            raise RuntimeError(f"cifar_zoo.py no longer has {line!r}: update benchmarks/_twins.py")
+        src = src.replace(line, line.replace("tinygrad_cnn", "torch"))
+    ns: dict = {"__name__": "cifar_zoo_torch_twin"}
+    exec(compile(src, "<cifar_zoo as torch>", "exec"), ns)
+    return ns
 
 
 def copy_weights(tg_model, model: nn.Module) -> None:

@@ -48,6 +48,8 @@ def _table(title: str, header: list[str], rows: list[list]) -> None:
 def bench_models(args: argparse.Namespace) -> list[dict]:
     results = []
     for case in _models.MODELS:
+        if args.models and case.name not in args.models:
+            continue
         pair = _models.Pair(case)
         diff = pair.check_twins()
         flops = _models.forward_flops(case)
@@ -123,6 +125,8 @@ def report(info: dict, ceilings: dict, models: list[dict], micro: dict) -> None:
            [[r["op"], f"{r['tinygrad_cnn_ms']:.3f}", f"{r['torch_ms']:.3f}", f"{r['time_ratio']:.2f}"]
             for r in micro["ops"]])
     g = micro["conv_vs_gemms"]
+    if g is None:
+        return
     print(f"\nconv2d fwd+bwd {g['case']}: {g['conv_fwd_bwd_ms']:.2f} ms vs its 3 GEMMs alone "
           f"{g['gemms_alone_ms']:.2f} ms: {g['ratio']:.2f}x (target <= 1.5x)")
 
@@ -168,14 +172,28 @@ def profile_child(steps: int = 50) -> None:
     pstats.Stats(prof, stream=sys.stdout).sort_stats("tottime").print_stats(15)
 
 
+def _set_benchmark_mode(on: bool) -> None:
+    """torch.backends.cudnn.benchmark / tg.backends.cudnn.benchmark, as a PyTorch training script sets them (on the
+    CPU torch ignores it; tinygrad_cnn then times its conv algorithms once per shape, see docs/benchmarks.md)."""
+    import tinygrad_cnn as tg
+
+    tg.backends.cudnn.benchmark = on
+    torch.backends.cudnn.benchmark = on
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="shorter windows, 2 conv shapes, no RSS subprocesses")
     p.add_argument("--json", metavar="PATH", help="also write every number to this JSON file")
     p.add_argument("--profile", action="store_true", help="print a cProfile of the LeNet-5 training step")
+    p.add_argument("--models", nargs="+", metavar="NAME", help="only these models (default: all)")
+    p.add_argument("--no-micro", action="store_true", help="skip the micro benchmarks")
+    p.add_argument("--rule", action="store_true",
+                   help="tinygrad_cnn picks conv algorithms by its fixed rule (default: cudnn.benchmark timing)")
     p.add_argument("--rss-child", nargs=2, metavar=("FRAMEWORK", "MODEL"), help=argparse.SUPPRESS)
     p.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    _set_benchmark_mode(not args.rule)
     if args.profile_child:
         torch.set_num_threads(1)
         profile_child()
@@ -189,7 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(info["blas_threads"] or int(os.environ["OPENBLAS_NUM_THREADS"]))
     info = _system.describe(torch)
     models = bench_models(args)
-    micro = bench_micro(args)
+    micro = {"ops": [], "conv_vs_gemms": None} if args.no_micro else bench_micro(args)
     # the ceiling last: its large arrays would otherwise tune glibc's malloc thresholds for what follows
     ceilings = {"tinygrad_cnn": _system.numpy_gemm_gflops(), "torch": _system.torch_gemm_gflops(torch)}
     for m in models:

@@ -40,6 +40,14 @@ def _forward_mats(L: int, positions: tuple, half: bool, dtype: str) -> np.ndarra
     else:  # columns (re/im of the input, position): [[er, -ei], [ei, er]]
         m = np.stack([np.concatenate([e.real, -e.imag], 1), np.concatenate([e.imag, e.real], 1)], 1)
         m = m.reshape(2 * F, 2 * len(positions))
+    return _clean(m, dtype)
+
+
+def _clean(m: np.ndarray, dtype: str) -> np.ndarray:
+    """m in dtype with rounding residue (cos(pi/2) = 6e-17) set to 0: float32 products of such entries are
+    subnormal, which is slow on x86 and would raise numpy underflow warnings."""
+    m = m.copy()
+    m[np.abs(m) < 1e-9] = 0.0
     return m.astype(dtype)
 
 
@@ -58,8 +66,8 @@ def _inverse_mats(L: int, positions: tuple, half: bool, dtype: str) -> np.ndarra
         e = e * c
         re = np.stack([e.real, -e.imag], 2).reshape(len(positions), 2 * F)
         im = np.stack([e.imag, e.real], 2).reshape(len(positions), 2 * F)
-        return np.concatenate([re, im], 0).astype(dtype)
-    return np.stack([e.real, -e.imag], 2).reshape(len(positions), 2 * L).astype(dtype)
+        return _clean(np.concatenate([re, im], 0), dtype)
+    return _clean(np.stack([e.real, -e.imag], 2).reshape(len(positions), 2 * L), dtype)
 
 
 def _to_spectrum(a: np.ndarray, frame: Pair, pos_h: tuple, pos_w: tuple) -> np.ndarray:
