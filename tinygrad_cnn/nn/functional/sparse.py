@@ -1,15 +1,16 @@
 """nn.functional: embedding (torch.nn.functional name, arguments and defaults).
 
 A lookup is an index gather of rows (GetItem, whose backward scatter-adds, so a row used k times collects k
-gradients). padding_idx and scale_grad_by_freq only change the gradient, so they are expressed as
-`where(mask, out.detach(), out)` and `d + (out - d) * c` with d = out.detach(): the forward value is unchanged and the
-gradient is masked or scaled, with no backward of our own.
+gradients). padding_idx and scale_grad_by_freq only change the gradient: padding_idx is expressed as
+`where(mask, out, out.detach())` (the value is unchanged, the gradient masked), scale_grad_by_freq as the GradScale
+primitive (identity; gradient times 1 / count), whose second derivatives are torch's (see ops/grad_scale.py).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ...autograd.grad_mode import no_grad
+from ...ops.grad_scale import GradScale
 from ...ops.index import GetItem
 from ...tensor import Tensor
 
@@ -78,6 +79,5 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     if scale_grad_by_freq and idx.size:
         _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
         c = (1.0 / counts[inverse.reshape(idx.shape)]).astype(weight._data.dtype)[..., None]   # (*, 1)
-        d = out.detach()
-        out = d + (out - d) * Tensor._wrap(c)
+        out = GradScale.apply(out, c)
     return out
