@@ -89,10 +89,14 @@ def test_a_second_training_into_a_locked_directory_names_the_holder(tmp_path, ca
 def test_the_lock_of_a_killed_process_is_released(tmp_path, capsys):
     out = tmp_path / "run"
     out.mkdir()
+    import tinygrad_cnn.training.run_lock as run_lock
+
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import sys, time
-        from tinygrad_cnn.training.run_lock import RunLock
-        RunLock({str(out)!r}).acquire()
+        import importlib.util, time
+        spec = importlib.util.spec_from_file_location("run_lock", {run_lock.__file__!r})  # no package import: fast
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.RunLock({str(out)!r}).acquire()
         print("locked", flush=True)
         time.sleep(60)
         """)], stdout=subprocess.PIPE, text=True)
