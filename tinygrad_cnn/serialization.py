@@ -217,7 +217,10 @@ def load(f: _PathLike, map_location: Any = None, weights_only: bool = True) -> A
 
     Raises:
         FileNotFoundError: no such file.
-        RuntimeError: the file is truncated, corrupt or not a checkpoint; the message names the file.
+        RuntimeError: the file is truncated, corrupt or not a checkpoint; or its structure is one `save` cannot
+            have written (a JSON list, an empty or unknown entry, an unhashable key, an unknown dtype, nesting
+            deeper than 100 levels, a missing member, a non-numeric array, a member larger or smaller than its
+            declared shape). The message names the file, the place in the structure and the problem.
         pickle.UnpicklingError: a torch checkpoint refers to a global outside the allowlist (e.g. a whole pickled
             model, or a malicious file).
     """
