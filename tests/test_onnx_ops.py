@@ -145,6 +145,7 @@ FUNCTIONAL = {
     "interpolate_bilinear": (lambda x: F.interpolate(x, scale_factor=2, mode="bilinear"), (2, 3, 4)),
     "cast_clone": (lambda x: x.double().float() + x.clone(), (4,)),
     "erf": (lambda x: tg.erf(x), (4,)),
+    "selu_celu": (lambda x: F.selu(x) + F.celu(x, 0.7), (5,)),
 }
 
 

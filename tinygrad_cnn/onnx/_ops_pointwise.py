@@ -76,15 +76,18 @@ def hardtanh(c: Call) -> str:
 
 @translates(act.ELU)
 def elu(c: Call) -> str:
-    """alpha, scale, input_scale: ELU (1, 1), SELU (scale, 1) or scale * elu(input_scale * x) (CELU-like)."""
+    """scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1)): Elu (scale = input_scale = 1), Selu
+    (input_scale = 1), else a Where of the two sides (CELU: input_scale = 1 / alpha)."""
     x, alpha, scale, input_scale = c.args
     b = c.b
     if input_scale == 1 and scale == 1:
         return b.node("Elu", [c.name(x)], alpha=float(alpha))
     if input_scale == 1:
         return b.node("Selu", [c.name(x)], alpha=float(alpha), gamma=float(scale))
-    inner = b.node("Mul", [c.name(x), c.name(input_scale, x)])
-    return b.node("Mul", [b.node("Elu", [inner], alpha=float(alpha)), c.name(scale, x)])
+    xn = c.name(x)
+    negative = b.node("Elu", [b.node("Mul", [xn, c.name(input_scale, x)])], alpha=float(alpha))
+    return b.node("Where", [b.node("Greater", [xn, c.name(0, x)]), b.node("Mul", [xn, c.name(scale, x)]),
+                            b.node("Mul", [negative, c.name(scale, x)])])
 
 
 @translates(act.GELU)
