@@ -9,7 +9,7 @@ import pytest
 
 import tinygrad_cnn as tg
 from tinygrad_cnn.autograd import GradcheckError, gradcheck
-from tinygrad_cnn.ops import elementwise, index, matmul, reduce, selection, shape
+from tinygrad_cnn.ops import elementwise, index, linalg, matmul, modulo, reduce, selection, shape
 from tinygrad_cnn.ops._primitive import Primitive
 from tinygrad_cnn.ops.index import IndexAddZeros
 from tinygrad_cnn.ops.shape import Pad
@@ -96,6 +96,12 @@ CASES = [
     ("var_std", lambda a: a.var(1) + a.std(0, keepdim=True).sum(), [t(3, 4)]),
     ("prod_norm", lambda a: a.prod(1) + a.norm(), [t(2, 3)]),
     ("multi_output", lambda a: (a.exp(), a.max(0).values), [t(2, 3, distinct=True)]),
+    ("fmod_remainder", lambda a, b: a.fmod(b) + a.remainder(b), [t(2, 3), t(3, lo=0.5, hi=2.0)]),
+    ("atan2", lambda a, b: a.atan2(b), [t(2, 3), t(2, 1, lo=0.5, hi=2.0)]),
+    ("linalg_solve_det", lambda a, b: tg.linalg.solve(a, b) * tg.linalg.det(a), [t(3, 3) + 3 * tg.eye(3), t(3, 2)]),
+    ("linalg_eigh", lambda a: tg.linalg.eigh(a + a.mT)[0], [t(3, 3)]),
+    ("linalg_svd", lambda a: tg.linalg.svd(a, full_matrices=False).S, [t(4, 3)]),
+    ("linalg_qr", lambda a: tg.linalg.qr(a).R, [t(4, 3)]),
 ]
 
 
@@ -120,7 +126,7 @@ def test_gradcheck_fast_mode_passes(case):
 
 def _core_primitives():
     found = set()
-    for mod in (elementwise, selection, reduce, shape, index, matmul):
+    for mod in (elementwise, selection, reduce, shape, index, matmul, modulo, linalg):
         for _, cls in inspect.getmembers(mod, inspect.isclass):
             if issubclass(cls, Primitive) and cls is not Primitive and cls.__module__ == mod.__name__:
                 found.add(cls)

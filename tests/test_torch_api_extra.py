@@ -145,3 +145,29 @@ def test_unfold_fold_gradcheck_and_errors():
         tg.nn.functional.fold(tg.ones(1, 5, 4), (3, 3), 2)
     with pytest.raises(RuntimeError, match="unfold: .*must be at least one"):
         tg.nn.functional.unfold(tg.ones(1, 1, 2, 2), 3)
+
+
+# --- second derivatives (the Mod and Atan2 primitives) --------------------------------------------------------
+def _t(arr):
+    return tg.tensor(arr, dtype=tg.float64, requires_grad=True)
+
+
+GRADGRAD_CASES = [
+    ("fmod_remainder", lambda a, b: (a.fmod(b) + a.remainder(b)) * a * b, [_t(_arr(2, 3)), _t(_away_from_zero(3))]),
+    ("atan2", lambda a, b: a.atan2(b) ** 2, [_t(_arr(2, 3)), _t(_away_from_zero(2, 1))]),
+]
+
+
+@pytest.mark.parametrize("case", GRADGRAD_CASES, ids=[c[0] for c in GRADGRAD_CASES])
+def test_gradgradcheck_modulo_atan2(case):
+    name, fn, inputs = case
+    assert tg.autograd.gradgradcheck(fn, inputs)
+
+
+@pytest.mark.parametrize("fn", [lambda m, a, b: (m.fmod(a, b) + m.remainder(a, b)) * a * b,
+                                lambda m, a, b: m.atan2(a, b) * a],
+                         ids=["fmod_remainder", "atan2"])
+def test_second_derivatives_match_torch(fn):
+    from gradgrad_torch import check_grad2
+
+    check_grad2(fn, [_arr(2, 3), _away_from_zero(1, 3)])

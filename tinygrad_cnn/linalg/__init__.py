@@ -6,6 +6,7 @@
 """
 from .decompositions import det, eigh, eigvalsh, inv, qr, slogdet, solve, svd, svdvals
 from .norms import matrix_norm, norm, vector_norm
+from ..ops.linalg import LinAlgError
 
-__all__ = ["det", "eigh", "eigvalsh", "inv", "matrix_norm", "norm", "qr", "slogdet", "solve", "svd", "svdvals",
+__all__ = ["LinAlgError", "det", "eigh", "eigvalsh", "inv", "matrix_norm", "norm", "qr", "slogdet", "solve", "svd", "svdvals",
            "vector_norm"]

@@ -66,8 +66,8 @@ def inv(A: Tensor) -> Tensor:
     eye = np.broadcast_to(np.eye(A.shape[-1], dtype=A._data.dtype), tuple(A.shape))
     try:
         return L.Solve.apply(A, np.ascontiguousarray(eye))
-    except RuntimeError:
-        raise RuntimeError(f"linalg.inv: The diagonal element {_first_zero_pivot(A)} is zero, the inversion could "
+    except L.LinAlgError:
+        raise L.LinAlgError(f"linalg.inv: The diagonal element {_first_zero_pivot(A)} is zero, the inversion could "
                            f"not be completed because the input matrix is singular (shape {tuple(A.shape)})") from None
 
 

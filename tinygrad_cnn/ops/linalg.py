@@ -1,8 +1,8 @@
 """Linear-algebra primitives: Solve, LogAbsDet, Eigh, Svd, Qr (LAPACK through numpy.linalg).
 
 Each backward is written once with operators (`+ - * / @`, `x[...]`, `.mT`, which mean the same on numpy arrays
-and on Tensors) and calls of these primitives through `_call`, so it runs on arrays for a first-order backward and
-on Tensors (recorded, differentiable again) under create_graph. The formulas are torch's (FunctionsManual.cpp):
+and on Tensors) and `_dual.call` of these primitives, so it runs on arrays for a first-order backward and on
+Tensors (recorded, differentiable again) under create_graph. The formulas are torch's (FunctionsManual.cpp):
 inverses are never formed, a solve is used instead.
 """
 from __future__ import annotations
@@ -11,30 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from . import _dual
 from ._primitive import Primitive
 
 
-class _Scratch:
-    """ctx of a primitive's forward run as a plain array function: nothing needs a gradient, nothing is saved."""
-
-    def __init__(self, n: int) -> None:
-        self.needs_input_grad = (False,) * n
-
-    def save_for_backward(self, *values: Any) -> None:
-        pass
-
-    def set_materialize_grads(self, value: bool) -> None:
-        pass
-
-
-def _call(fn: type, *args: Any) -> Any:
-    """fn.apply(*args) when a Tensor is among args (create_graph), else fn.forward on the arrays (the contract of
-    ops/_dual.call, kept local until that module is in main)."""
-    from ..tensor import Tensor
-
-    if any(isinstance(a, Tensor) for a in args):
-        return fn.apply(*args)
-    return fn.forward(_Scratch(len(args)), *args)
+class LinAlgError(RuntimeError):
+    """A linear-algebra routine failed on its input (torch.linalg.LinAlgError, a RuntimeError)."""
 
 
 def _dtype(like: Any) -> np.dtype:
@@ -55,7 +37,7 @@ class Solve(Primitive):
         try:
             x = np.linalg.solve(a, b)
         except np.linalg.LinAlgError:
-            raise RuntimeError(f"linalg.solve: The solver failed because the input matrix is singular (A of shape "
+            raise LinAlgError(f"linalg.solve: The solver failed because the input matrix is singular (A of shape "
                                f"{a.shape})") from None
         ctx.save_for_backward(a, x)
         return x
@@ -63,7 +45,7 @@ class Solve(Primitive):
     @staticmethod
     def backward(ctx, g):
         a, x = ctx.saved_tensors
-        gb = _call(Solve, a.mT, g)
+        gb = _dual.call(Solve, a.mT, g)
         ga = -(gb @ x.mT) if ctx.needs_input_grad[0] else None
         return ga, (gb if ctx.needs_input_grad[1] else None)
 
@@ -80,7 +62,7 @@ class LogAbsDet(Primitive):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         n = a.shape[-1]
-        inv = _call(Solve, a, _eye(n, a))
+        inv = _dual.call(Solve, a, _eye(n, a))
         return g[..., None, None] * inv.mT
 
 
@@ -184,4 +166,4 @@ class Qr(Primitive):
         lower = np.tril(np.ones((n, n), _dtype(r)))
         strict = np.tril(np.ones((n, n), _dtype(r)), -1)
         b = g_q + q @ (mm * lower + (mm * strict).mT)
-        return _call(Solve, r, b.mT).mT, None
+        return _dual.call(Solve, r, b.mT).mT, None
