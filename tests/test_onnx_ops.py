@@ -239,3 +239,56 @@ def test_missing_extra_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(ImportError, match=r"'onnx' extra.*pip install"):
         tg.onnx.export(nn.Linear(2, 2), tg.randn(1, 2), None)
+
+
+def test_constants_that_depend_on_the_input_are_refused() -> None:
+    """Values computed outside the traced ops would be frozen to the example's: the second run catches them."""
+    leak = Fn(lambda x: x + tg.tensor(x.detach().numpy() * 2))  # through numpy: not an op of the graph
+    with pytest.raises(tg.onnx.ExportError, match=r"argument 1 of Add .*depends on the input"):
+        tg.onnx.export(leak, tg.randn(2, 3), None)
+    batch_sized = Fn(lambda x: x + tg.zeros(x.shape[0], 3))
+    tg.onnx.export(batch_sized, tg.randn(2, 3), None)  # a fixed batch: fine
+    with pytest.raises(tg.onnx.ExportError, match="dynamic axis"):
+        tg.onnx.export(batch_sized, tg.randn(2, 3), None, dynamic_axes={"input": [0]})
+
+
+class Double(tg.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        return x * 2
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return g * 2
+
+
+def test_user_functions_are_named() -> None:
+    with pytest.raises(tg.onnx.ExportError, match=r"Double \(an autograd.Function defined outside"):
+        tg.onnx.export(nn.Sequential(Fn(lambda x: Double.apply(x))), tg.randn(2, 3), None)
+
+
+def test_bad_arguments() -> None:
+    model = nn.Linear(2, 2)
+    with pytest.raises(ValueError, match="opset_version must be in"):
+        tg.onnx.export(model, tg.randn(1, 2), None, opset_version=7)
+    with pytest.raises(ValueError, match="dynamic_axes names 'x'"):
+        tg.onnx.export(model, tg.randn(1, 2), None, dynamic_axes={"x": [0]})
+    with pytest.raises(ValueError, match="2 input_names for 1 input"):
+        tg.onnx.export(model, tg.randn(1, 2), None, input_names=["a", "b"])
+    with pytest.raises(TypeError, match="must return a Tensor"):
+        tg.onnx.export(Fn(lambda x: {"y": x}), tg.randn(1, 2), None)
+
+
+def test_several_inputs_and_outputs_and_file_objects() -> None:
+    import io
+
+    class Two(nn.Module):
+        def forward(self, a: Any, b: Any) -> Any:
+            return a + b, a * b
+
+    buf = io.BytesIO()
+    tg.onnx.export(Two(), (tg.randn(2, 3), tg.randn(2, 3)), buf, input_names=["a", "b"])
+    sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    a, b = np.ones((2, 3), np.float32), np.full((2, 3), 2, np.float32)
+    s, p = sess.run(["output", "output_1"], {"a": a, "b": b})
+    assert np.all(s == 3) and np.all(p == 2)
