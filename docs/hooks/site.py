@@ -6,6 +6,9 @@
   twice).
 - The tutorials form the "Tutorials" section of nav, after Home, in file-name order (a new notebook appears
   without editing mkdocs.yml).
+- A link from a docs page to a file of the repository outside docs/ (`[examples/x.py](../examples/x.py)`, right on
+  GitHub) becomes the file's path in code quotes on the site, which has no such file; a link to a repository file
+  that does not exist stays a link, so the strict build still reports it.
 - A page of docs/ that nav does not list (a page another change just added) is appended to nav under "More"
   instead of being reachable only by links.
 """
@@ -15,6 +18,7 @@ import importlib
 import importlib.util
 import inspect
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -121,6 +125,27 @@ def _add_api_pages(files, config) -> None:
 def on_post_build(config):
     while _staging:
         shutil.rmtree(_staging.pop(), ignore_errors=True)
+
+
+_REPO_LINK = re.compile(r"\[([^\]]+)\]\((\.\./[^)\s#]+)(#[^)\s]*)?\)")
+
+
+def on_page_markdown(markdown, page, config, files):
+    src = page.file.abs_src_path
+    docs = Path(config["docs_dir"]).resolve()
+    if not src or docs not in Path(src).resolve().parents:
+        return markdown
+    base = Path(src).resolve().parent
+
+    def to_path(m: re.Match) -> str:
+        target = (base / m.group(2)).resolve()
+        if docs in target.parents or ROOT not in target.parents or not target.is_file():
+            return m.group(0)
+        rel = target.relative_to(ROOT).as_posix()
+        text = m.group(1).strip("`")
+        return f"`{rel}`" if text == rel else f"{m.group(1)} (`{rel}`)"
+
+    return _REPO_LINK.sub(to_path, markdown)
 
 
 def _listed(items) -> set:
