@@ -109,3 +109,19 @@ def test_empty_list_index_gives_an_empty_tensor():
 ])
 def test_refused_like_torch(op, match):
     _raises_like_torch(op, match)
+
+
+# --- docs/errors.md: the tensor section is what the code raises ------------------------------------------------
+def test_docs_errors_tensor_section():
+    import os
+    import re
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    page = open(os.path.join(root, "docs", "errors.md"), encoding="utf-8").read()
+    section = page.split("## Tensors: values that do not fit", 1)[1].split("\n## ", 1)[0]
+    examples = re.findall(r"```pycon\n>>> (.*?)\n(.*?)\n```", section)
+    assert len(examples) >= 15
+    for code, expected in examples:
+        with pytest.raises(Exception) as e:
+            exec(code, {"tg": tg, "np": np})
+        assert f"{type(e.value).__name__}: {e.value}" == expected, f"docs/errors.md: {code}"

@@ -208,7 +208,7 @@ def _broadcast_pair(a: Tensor, b: Tensor) -> tuple:
 def _check_int_divisor(a: Tensor, b: Tensor, op: str) -> None:
     if a._data.dtype.kind in "biu" and b._data.dtype.kind in "biu" and (b._data == 0).any():
         raise RuntimeError(f"ZeroDivisionError: {op}: integer division by zero (dividend {tuple(a.shape)} "
-                           f"{a.dtype}, divisor {tuple(b.shape)} {b.dtype} has a zero)")
+                           f"{a.dtype.name}, divisor {tuple(b.shape)} {b.dtype.name} has a zero)")
 
 
 def _mod(self: Any, other: Any, floor: bool, op: str) -> Tensor:
