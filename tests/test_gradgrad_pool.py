@@ -141,3 +141,13 @@ def test_first_order_pool_gradients_stay_numpy_and_float32():
               F.stochastic_pool2d(x, 2)):
         (g,) = tg.autograd.grad(y.sum(), x)
         assert g.dtype == tg.float32 and g.grad_fn is None and not g.requires_grad
+
+
+def test_pool1d_and_unbatched_second_derivatives_match_torch():
+    x1, x3 = _x(2, 3, 9), _x(3, 6, 5)
+    f = lambda m: m.nn.functional  # noqa: E731
+    check_grad2(lambda m, x: f(m).max_pool1d(x, 3, 2, 1) ** 2, [x1])
+    check_grad2(lambda m, x: f(m).avg_pool1d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False) ** 2, [x1])
+    check_grad2(lambda m, x: f(m).max_pool2d(x, 2, 1) ** 2, [x3])
+    check_grad2(lambda m, x: f(m).adaptive_max_pool2d(x, (4, 3), return_indices=True)[0] ** 2, [x3])
+    check_grad2(lambda m, x: f(m).interpolate(x, size=4, mode="area") ** 2, [x1])
