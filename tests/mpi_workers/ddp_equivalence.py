@@ -4,7 +4,6 @@ Every rank also trains the single-process reference itself on the whole batch, s
 Cases: LeNet-5 with SGD+momentum and Adam; a BatchNorm net (SyncBatchNorm under DDP, BatchNorm2d alone) with both.
 Prints one line per case with the largest parameter difference seen; exits non-zero when one exceeds 1e-10.
 """
-import copy
 import sys
 
 import numpy as np
