@@ -241,3 +241,35 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_a_checkpoint_whose_state_does_not_fit_is_one_line(capsys, tmp_path, run_dir):
+    from tinygrad_cnn.training import load_checkpoint
+    from tinygrad_cnn.training.checkpoint import save_checkpoint
+
+    state = load_checkpoint(run_dir / "last.npz")
+    state.pop("format")
+    state["rng"] = {"global": state["rng"]["global"]}                  # the loader's state is gone
+    (tmp_path / "run").mkdir()
+    save_checkpoint(state, tmp_path / "run" / "last.npz")
+    assert main(["train", "--resume", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not hold a state this run can continue from: KeyError: 'loader'" in err
+    state["model"] = {"0.weight": state["model"]["0.weight"]}
+    save_checkpoint(state, tmp_path / "w.npz")
+    assert main(["evaluate", "--checkpoint", str(tmp_path / "w.npz")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "its weights do not fit kajda-mnist" in err and "Missing key" in err
+
+
+def test_demo_never_replaces_an_earlier_demo(tmp_path):
+    from tinygrad_cnn.cli.demo import free_run_directory
+
+    base = tmp_path / "demo"
+    assert free_run_directory(str(base)) == str(base)               # new
+    base.mkdir()
+    assert free_run_directory(str(base)) == str(base)               # empty: usable
+    (base / "last.npz").write_bytes(b"")
+    (tmp_path / "demo-2").mkdir()
+    (tmp_path / "demo-2" / "metrics.csv").write_text("")
+    assert free_run_directory(str(base)) == f"{base}-3"

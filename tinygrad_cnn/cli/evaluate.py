@@ -34,13 +34,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _checkpoint(path: str) -> tuple[str, dict[str, Any]]:
     """(file, state) of --checkpoint; ValueError naming the file when its config cannot rebuild the model."""
     from ..training import load_checkpoint
-    from ..training.checkpoint import EVALUATE_FIELDS
+    from ..training.checkpoint import EVALUATE_FIELDS, require_config
 
     path = os.path.join(path, "best.npz") if os.path.isdir(path) else path
     state = load_checkpoint(path, required=EVALUATE_FIELDS)
-    missing = [k for k in ("model", "dataset", "recipe", "seed", "val_fraction") if k not in state["config"]]
-    if missing:
-        raise ValueError(f"{path} is not a complete training checkpoint: its config lacks {missing}")
+    require_config(path, state, ("model", "dataset", "recipe", "seed", "val_fraction"))
     return path, state
 
 
@@ -74,7 +72,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     config = state["config"]
     dataset = args.dataset or config["dataset"]
     model = models.get_model(config["model"])
-    model.load_state_dict(state["model"])
+    try:
+        model.load_state_dict(state["model"])
+    except (RuntimeError, KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"{path}: its weights do not fit {config['model']}: {e}") from e
     x, y, classes = _data(args, config)
     if len(y) == 0:
         raise ValueError(f"the {dataset} {args.split} split is empty: nothing to evaluate")

@@ -28,6 +28,14 @@ RESUME_FIELDS = tuple(_FIELDS)                   # what Trainer.from_checkpoint 
 EVALUATE_FIELDS = ("config", "model", "epoch")   # what `tinygrad-cnn evaluate` needs
 
 
+def require_config(path: str | os.PathLike, state: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    """state['config'], after checking it has `keys` (ValueError naming the file and the missing keys)."""
+    missing = sorted(set(keys) - set(state["config"]))
+    if missing:
+        raise ValueError(f"{os.fspath(path)} is not a complete training checkpoint: its config lacks {missing}")
+    return state["config"]
+
+
 def save_checkpoint(state: dict[str, Any], path: str | os.PathLike) -> None:
     """Write `state` (a nested dict of Tensors, arrays and plain values) to `path` atomically (temp + rename)."""
     save({"format": FORMAT, **state}, path)

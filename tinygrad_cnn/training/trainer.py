@@ -27,7 +27,7 @@ from ..random import Generator, get_rng_state, manual_seed, set_rng_state
 from ..tensor import Tensor
 from ..utils.data import DataLoader, TensorDataset
 from . import data, metrics, plots
-from .checkpoint import RESUME_FIELDS, load_checkpoint
+from .checkpoint import RESUME_FIELDS, load_checkpoint, require_config
 from .progress import progress_bar, stop_on_sigint
 from .run_dir import RunDir, RunDirError
 from .setup import DEFAULTS, build_optimizer, build_scheduler, check_config, loss_function, machine_info
@@ -139,14 +139,15 @@ class Trainer:
                               f"later state); pass out= a new directory to start a run from it")
         signature = RunDir(directory, "resume").signature() if in_place and os.path.exists(path) else None
         state = load_checkpoint(path, required=RESUME_FIELDS)
-        missing = sorted((set(DEFAULTS) | {"recipe"}) - set(state["config"]))
-        if missing:
-            raise ValueError(f"{path} is not a complete training checkpoint: its config lacks {missing}")
-        config = {**state["config"], **overrides}
+        config = {**require_config(path, state, [*DEFAULTS, "recipe"]), **overrides}
         config["out"] = overrides.get("out") or directory
         check_config(config)
         trainer = cls(config, log=log, mode="resume" if in_place else "new")
-        trainer.load_state_dict(state)
+        try:
+            trainer.load_state_dict(state)
+        except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as e:  # a damaged or foreign state
+            raise ValueError(f"{path} does not hold a state this run can continue from: {type(e).__name__}: "
+                             f"{e}") from e
         trainer._last_signature = signature
         return trainer
 
