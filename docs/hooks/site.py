@@ -8,7 +8,8 @@
   without editing mkdocs.yml).
 - A link from a docs page to a file of the repository outside docs/ (`[examples/x.py](../examples/x.py)`, right on
   GitHub) becomes the file's path in code quotes on the site, which has no such file; a link to a repository file
-  that does not exist stays a link, so the strict build still reports it.
+  that does not exist stays a link, so the strict build still reports it. A link to a tutorial notebook
+  (`../examples/notebooks/01_the_tape.ipynb`) leads to its page on the site.
 - A page of docs/ that nav does not list (a page another change just added) is appended to nav under "More"
   instead of being reachable only by links.
 """
@@ -139,6 +140,10 @@ def on_page_markdown(markdown, page, config, files):
 
     def to_path(m: re.Match) -> str:
         target = (base / m.group(2)).resolve()
+        if target.suffix == ".ipynb" and target.parent == (ROOT / "examples" / "notebooks").resolve() \
+                and target.is_file():  # a tutorial: its page on the site
+            depth = len(Path(page.file.src_uri).parts) - 1
+            return f"[{m.group(1)}]({'../' * depth}tutorials/{target.name}{m.group(3) or ''})"
         if docs in target.parents or ROOT not in target.parents or not target.is_file():
             return m.group(0)
         rel = target.relative_to(ROOT).as_posix()
