@@ -292,3 +292,14 @@ def test_several_inputs_and_outputs_and_file_objects() -> None:
     a, b = np.ones((2, 3), np.float32), np.full((2, 3), 2, np.float32)
     s, p = sess.run(["output", "output_1"], {"a": a, "b": b})
     assert np.all(s == 3) and np.all(p == 2)
+
+
+def test_keyword_tensors_are_inputs_too() -> None:
+    class Scaled(nn.Module):
+        def forward(self, x: Any, scale: Any = None) -> Any:
+            return x * scale
+
+    proto = tg.onnx.export(Scaled(), (tg.randn(2, 3), {"scale": tg.randn(2, 3)}), None, input_names=["x", "s"])
+    sess = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    x, s = np.full((2, 3), 2, np.float32), np.full((2, 3), 3, np.float32)
+    assert np.all(sess.run(None, {"x": x, "s": s})[0] == 6)

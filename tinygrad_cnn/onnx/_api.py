@@ -38,41 +38,50 @@ def export(model: Any, args: Any, f: Any = None, *, kwargs: dict | None = None, 
     inputs = args if isinstance(args, tuple) else (args,)
     if inputs and isinstance(inputs[-1], dict) and kwargs is None:  # torch: a trailing dict holds kwargs
         inputs, kwargs = inputs[:-1], inputs[-1]
-    tensors = [_leaf(a) if isinstance(a, Tensor) else a for a in inputs]
-    out, trace = _run(model, tensors, kwargs or {}, training)
+    call = ([_leaf(a) if isinstance(a, Tensor) else a for a in inputs],
+            {k: _leaf(v) if isinstance(v, Tensor) else v for k, v in (kwargs or {}).items()})
+    out, trace = _run(model, call, training)
     outs = list(out) if isinstance(out, (tuple, list)) else [out]
     if not all(isinstance(o, Tensor) for o in outs):
         raise TypeError(f"tg.onnx.export: the model must return a Tensor or a tuple/list of Tensors, got "
                         f"{type(out).__name__}")
     b = GraphBuilder(onnx, opset)
-    graph_inputs = [t for t in tensors if isinstance(t, Tensor)]
+    graph_inputs = [t for t in [*call[0], *call[1].values()] if isinstance(t, Tensor)]
     in_names = _io_names(input_names, len(graph_inputs), "input", b)
     out_names = _io_names(output_names, len(outs), "output", b)
     dyn = _dynamic_axes(dynamic_axes, set(in_names) | set(out_names))
-    axes = iter([list(dyn.get(n, {})) for n in in_names])
-    _, second = _run(model, [_perturbed(t, next(axes)) if isinstance(t, Tensor) else t for t in tensors],
-                     kwargs or {}, training)
-    check_constants(trace, second, model)
+    check_constants(trace, _run(model, _perturbed(call, [list(dyn.get(n, {})) for n in in_names]), training)[1],
+                    model)
     tr = _Translator(b, model, trace, {key_of(t): n for t, n in zip(graph_inputs, in_names)})
     tr.run()
     for o, name in zip(outs, out_names):
         value = tr.value(trace.ref(o))
         b.node("Identity", [value.name if value.name is not None else b.const(value.const, "const_output")],
                outputs=[name])
-    graph = onnx.helper.make_graph(b.nodes, "tinygrad_cnn", [_info(onnx, n, t, dyn) for n, t in
-                                                            zip(in_names, graph_inputs)],
-                                   [_info(onnx, n, o, dyn) for n, o in zip(out_names, outs)], b.initializers)
-    proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset)],
-                                   producer_name="tinygrad_cnn", producer_version=_version())
-    proto.ir_version = min(proto.ir_version, onnx.helper.find_min_ir_version_for(proto.opset_import))
-    onnx.checker.check_model(proto)
+    proto = _model(onnx, b, [_info(onnx, n, t, dyn) for n, t in zip(in_names, graph_inputs)],
+                   [_info(onnx, n, o, dyn) for n, o in zip(out_names, outs)])
+    _write(proto, f)
+    if verbose:
+        print(onnx.helper.printable_graph(proto.graph))
+    return proto
+
+
+def _write(proto: Any, f: Any) -> None:
+    """A path is replaced atomically (temporary file + rename); a file object is written to; None: nothing."""
     if isinstance(f, (str, os.PathLike)):
         data = proto.SerializeToString()
         atomic_write(f, lambda fh: fh.write(data))
     elif f is not None:
         f.write(proto.SerializeToString())
-    if verbose:
-        print(onnx.helper.printable_graph(proto.graph))
+
+
+def _model(onnx: Any, b: GraphBuilder, inputs: list, outputs: list) -> Any:
+    """The checked ModelProto: the builder's nodes and initializers, the opset, the lowest IR version for it."""
+    graph = onnx.helper.make_graph(b.nodes, "tinygrad_cnn", inputs, outputs, b.initializers)
+    proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", b.opset)],
+                                   producer_name="tinygrad_cnn", producer_version=_version())
+    proto.ir_version = min(proto.ir_version, onnx.helper.find_min_ir_version_for(proto.opset_import))
+    onnx.checker.check_model(proto)
     return proto
 
 
@@ -89,16 +98,24 @@ def _check_options(onnx: Any, opset_version: int | None, training: TrainingMode,
     return opset
 
 
-def _perturbed(t: Tensor, dynamic: list) -> Tensor:
-    """The second run's input: other values (floats scaled and shifted), one more entry along each dynamic axis,
-    so a constant that depends on the input's values or on a dynamic size shows up as a difference."""
-    arr = t._data
-    if arr.dtype.kind in "fc":
-        arr = arr * arr.dtype.type(0.75) + arr.dtype.type(0.3)
-    for axis in dynamic:
-        if arr.shape[axis] > 0:
-            arr = np.concatenate([arr, np.take(arr, [0], axis=axis)], axis=axis)
-    return _leaf(Tensor._wrap(arr))
+def _perturbed(call: tuple, dynamic: list) -> tuple:
+    """The second run's arguments: other values (floats scaled and shifted) and one more entry along each
+    dynamic axis, so a constant that depends on the input's values or on a dynamic size shows up as a difference.
+    dynamic: the dynamic axes of each tensor argument, positional ones first, then keyword ones."""
+    axes = iter(dynamic)
+
+    def other(t: Any) -> Any:
+        if not isinstance(t, Tensor):
+            return t
+        arr = t._data
+        if arr.dtype.kind in "fc":
+            arr = arr * arr.dtype.type(0.75) + arr.dtype.type(0.3)
+        for axis in next(axes):
+            if arr.shape[axis] > 0:
+                arr = np.concatenate([arr, np.take(arr, [0], axis=axis)], axis=axis)
+        return _leaf(Tensor._wrap(arr))
+
+    return [other(a) for a in call[0]], {k: other(v) for k, v in call[1].items()}
 
 
 def _leaf(t: Tensor) -> Tensor:
@@ -109,14 +126,16 @@ def _leaf(t: Tensor) -> Tensor:
     return leaf
 
 
-def _run(model: Any, tensors: list, kwargs: dict, training: TrainingMode) -> Any:
+def _run(model: Any, call: tuple, training: TrainingMode) -> tuple:
+    """(the model's output, the Trace of the run) on call = (args, kwargs); the modes are restored afterwards."""
     modes = [(m, m.training) for m in model.modules()]
     if training == TrainingMode.EVAL:
         model.eval()
-    trace = Trace({kind: rule[0] for kind, rule in MODULES.items()}, [t for t in tensors if isinstance(t, Tensor)])
+    inputs = [t for t in [*call[0], *call[1].values()] if isinstance(t, Tensor)]
+    trace = Trace({kind: rule[0] for kind, rule in MODULES.items()}, inputs)
     try:
         with trace.running(model), autograd.enable_grad():
-            out = model(*tensors, **kwargs)
+            out = model(*call[0], **call[1])
     finally:
         for m, mode in modes:
             m.training = mode

@@ -6,6 +6,8 @@ where the input already has the size, so those dims follow the input.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..ops import index as ix
@@ -120,42 +122,50 @@ def getitem(c: Call) -> str:
     if sum(isinstance(i, (np.ndarray, list)) for i in items) > 1 or any(
             np.asarray(i).dtype == np.bool_ for i in items if isinstance(i, (np.ndarray, list, bool))):
         raise c.error(f"index {idx!r}: boolean masks and several index arrays are not supported")
+    plan = _index_plan(c, x, items, idx)
+    b = c.b
+    out = src = c.name(x)
+    if plan["axes"]:
+        out = b.node("Slice", [out] + [b.ints(plan[k], k) for k in ("starts", "ends", "axes", "steps")])
+    if plan["gather"] is not None:
+        out = b.node("Gather", [out, b.const(plan["gather"][1], "indices")], axis=plan["gather"][0])
+    if plan["squeeze"]:
+        out = b.squeeze(out, plan["squeeze"])
+    if plan["unsqueeze"]:
+        out = b.unsqueeze(out, plan["unsqueeze"])
+    return out if out != src else b.node("Identity", [out])
+
+
+def _index_plan(c: Call, x: Any, items: list, idx: Any) -> dict:
+    """Slice bounds per input axis, the gathered axis and indices, int axes to squeeze, None positions."""
+    plan: dict = {"starts": [], "ends": [], "axes": [], "steps": [], "squeeze": [], "unsqueeze": [], "gather": None}
     has_array = any(isinstance(i, (np.ndarray, list)) for i in items)
-    starts, ends, axes, steps, squeeze, unsqueeze, gather = [], [], [], [], [], [], None
     axis = out_pos = 0
     for item in items:
         if item is None:
-            unsqueeze.append(out_pos)
+            plan["unsqueeze"].append(out_pos)
             out_pos += 1
             continue
-        if isinstance(item, slice):
+        if isinstance(item, (np.ndarray, list)):
+            plan["gather"] = (axis, np.asarray(item, dtype=np.int64))
+            out_pos += plan["gather"][1].ndim
+        elif isinstance(item, slice):
             if item != slice(None):
-                start, stop, step = _slice_bounds(item, x.shape[axis])
-                starts, ends, axes, steps = starts + [start], ends + [stop], axes + [axis], steps + [step]
+                _add_slice(plan, axis, *_slice_bounds(item, x.shape[axis]))
             out_pos += 1
-        elif isinstance(item, (np.ndarray, list)):
-            gather = (axis, np.asarray(item, dtype=np.int64))
-            out_pos += gather[1].ndim
         else:  # an int
             if has_array:
                 raise c.error(f"index {idx!r}: an integer next to an index array is not supported")
             i = int(item)
-            starts, ends, axes, steps = starts + [i], ends + [i + 1 if i != -1 else _INT64_MAX], axes + [axis], \
-                steps + [1]
-            squeeze.append(axis)
+            _add_slice(plan, axis, i, i + 1 if i != -1 else _INT64_MAX, 1)
+            plan["squeeze"].append(axis)
         axis += 1
-    b = c.b
-    out = c.name(x)
-    if axes:
-        out = b.node("Slice", [out, b.ints(starts, "starts"), b.ints(ends, "ends"), b.ints(axes, "axes"),
-                               b.ints(steps, "steps")])
-    if gather is not None:
-        out = b.node("Gather", [out, b.const(gather[1], "indices")], axis=gather[0])
-    if squeeze:
-        out = b.squeeze(out, squeeze)
-    if unsqueeze:
-        out = b.unsqueeze(out, unsqueeze)
-    return out if out != c.name(x) else b.node("Identity", [out])
+    return plan
+
+
+def _add_slice(plan: dict, axis: int, start: int, stop: int, step: int) -> None:
+    for key, v in (("starts", start), ("ends", stop), ("axes", axis), ("steps", step)):
+        plan[key].append(v)
 
 
 def _expand_ellipsis(items: tuple, ndim: int) -> list:
