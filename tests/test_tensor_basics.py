@@ -446,7 +446,7 @@ def test_long_and_special_reprs_like_torch(k):
 DOCS = __import__("pathlib").Path(__file__).resolve().parents[1] / "docs"
 
 
-@pytest.mark.parametrize("page", ["tensor.md", "autograd.md", "gradcheck.md", "higher_order.md"])
+@pytest.mark.parametrize("page", ["tensor.md", "autograd.md", "gradcheck.md", "higher_order.md", "linalg.md"])
 def test_core_doc_examples_run(page):
     import re
 
