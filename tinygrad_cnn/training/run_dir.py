@@ -13,7 +13,9 @@ Every write is atomic (temporary file + rename), and an epoch's record is writte
 
 Files 2-4 are derived from last.npz. An interrupt between two writes leaves them behind it, never ahead; a resume
 (which reads only last.npz) first rebuilds them from last.npz (`reconcile`), so the resumed run and its files
-always agree. A rank that must not write (distributed training) simply has no RunDir.
+always agree. (Writing last.npz last instead would let best.npz run ahead of the commit record: an interrupt
+would leave the previous best replaced by an epoch the run does not know it finished.) A rank that must not write
+(distributed training) simply has no RunDir.
 """
 from __future__ import annotations
 
