@@ -95,7 +95,7 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
         raise ValueError(f"init_process_group: backend {backend!r} is not supported: tinygrad_cnn.distributed "
                          f"runs on MPI only (backend='mpi')")
     if _STATE["default"] is not None:
-        raise RuntimeError("trying to initialize the default process group twice!")
+        raise ValueError("trying to initialize the default process group twice!")
     MPI = mpi()
     if not MPI.Is_initialized():
         MPI.Init_thread(MPI.THREAD_FUNNELED)

@@ -25,8 +25,8 @@ class SyncBatchNorm(_BatchNorm):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, process_group: Any = None, device: Any = None,
-                 dtype: Any = None) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+                 dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
         self.process_group = process_group
 
     def _check_input_dim(self, input: Tensor) -> None:
@@ -70,7 +70,7 @@ def _converted(module: Module, process_group: Any) -> Module:
     if not isinstance(module, _BatchNorm) or isinstance(module, SyncBatchNorm):
         return module
     out = SyncBatchNorm(module.num_features, module.eps, module.momentum, module.affine,
-                        module.track_running_stats, process_group)
+                        module.track_running_stats, process_group, bias=module.bias is not None or not module.affine)
     for name in ("weight", "bias"):
         out._parameters[name] = module._parameters.get(name)
     for name in ("running_mean", "running_var", "num_batches_tracked"):

@@ -36,9 +36,10 @@ class DistributedDataParallel(Module):
     """Wrap `module` for data-parallel training on the process group (default: the default group)."""
 
     def __init__(self, module: Module, device_ids: Any = None, output_device: Any = None, dim: int = 0,
-                 broadcast_buffers: bool = True, process_group: Any = None, bucket_cap_mb: float | None = None,
-                 find_unused_parameters: bool = False, check_reduction: bool = False,
-                 gradient_as_bucket_view: bool = False, static_graph: bool = False, **kwargs: Any) -> None:
+                 broadcast_buffers: bool | None = None, init_sync: bool = True, process_group: Any = None,
+                 bucket_cap_mb: float | None = None, find_unused_parameters: bool = False,
+                 check_reduction: bool = False, gradient_as_bucket_view: bool = False, static_graph: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__()
         if device_ids not in (None, [], ["cpu"]) or output_device not in (None, "cpu"):
             raise ValueError("DistributedDataParallel: device_ids and output_device must be None for CPU modules "
@@ -46,7 +47,7 @@ class DistributedDataParallel(Module):
         self.module = module
         pg = resolve(process_group, "DistributedDataParallel")
         self.process_group: ProcessGroup = pg
-        self.dim, self.broadcast_buffers = dim, broadcast_buffers
+        self.dim, self.broadcast_buffers = dim, broadcast_buffers is not False   # None: True, as torch
         self.find_unused_parameters, self.static_graph = find_unused_parameters, static_graph
         self.gradient_as_bucket_view = gradient_as_bucket_view
         self.bucket_bytes_cap = int((25 if bucket_cap_mb is None else bucket_cap_mb) * 1024 * 1024)
@@ -58,7 +59,8 @@ class DistributedDataParallel(Module):
                                "that requires a gradient.")
         self._module_buffers = [b for _, b in module.named_buffers() if b is not None]
         _verify_same_model(module, pg)
-        _broadcast_coalesced([p for p in module.parameters()] + self._module_buffers, pg)
+        if init_sync:  # init_sync=False: the caller guarantees equal initial states
+            _broadcast_coalesced([p for p in module.parameters()] + self._module_buffers, pg)
         first = min(_DEFAULT_FIRST_BUCKET_BYTES, self.bucket_bytes_cap)
         self.reducer = Reducer(params, pg, self.bucket_bytes_cap, first)
 
