@@ -12,28 +12,35 @@ import pytest
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.nn.functional as F
+from tinygrad_cnn.ops import _conv_depthwise as dw
 from tinygrad_cnn.ops import _conv_fft as fft
 from tinygrad_cnn.ops import _conv_im2col as im2col
 from tinygrad_cnn.ops import _conv_select as select
 
-BOUND = {"im2col": 8.0, "fft": 16.0}
+BOUND = {"im2col": 8.0, "fft": 16.0, "depthwise": 8.0}
 EPS32 = float(np.finfo(np.float32).eps)
 
 
-def _geometry(rng, stride_one: bool) -> dict:
+def _geometry(rng, stride_one: bool, depthwise: bool = False) -> dict:
     groups = 1 if stride_one else int(rng.integers(1, 3))
+    if depthwise:
+        groups = int(rng.integers(2, 6))
     k = tuple(int(v) for v in rng.integers(1, 6, 2))
     d = tuple(int(v) for v in rng.integers(1, 3, 2))
     s = (1, 1) if stride_one else tuple(int(v) for v in rng.integers(1, 3, 2))
     pads = tuple(int(v) for v in rng.integers(0, 3, 4))
     hw = tuple(d[a] * (k[a] - 1) + 1 + int(rng.integers(0, 9)) for a in (0, 1))
-    return dict(n=int(rng.integers(1, 4)), c=groups * int(rng.integers(1, 9)), o=groups * int(rng.integers(1, 9)),
+    c, o = (groups, groups) if depthwise else (groups * int(rng.integers(1, 9)), groups * int(rng.integers(1, 9)))
+    return dict(n=int(rng.integers(1, 4)), c=c, o=o,
                 k=k, stride=s, dilation=d, pads=pads, hw=hw, groups=groups)
 
 
 def _kernels(algo: str, x, w, g, geo: dict):
     s, p, d, G = geo["stride"], geo["pads"], geo["dilation"], geo["groups"]
     out_hw = g.shape[2:]
+    if algo == "depthwise":
+        return (dw.forward(x, w, None, s, p, d, out_hw)[0], dw.transpose(g, w, s, p, d, geo["hw"]),
+                dw.weight(x, g, geo["k"], s, p, d))
     if algo == "fft":
         return (fft.forward(x, w, None, p, d, out_hw)[0], fft.transpose(g, w, p, d, geo["hw"]),
                 fft.weight(x, g, geo["k"], p, d))
@@ -41,11 +48,11 @@ def _kernels(algo: str, x, w, g, geo: dict):
             im2col.weight(x, g, geo["k"], s, p, d, G))
 
 
-@pytest.mark.parametrize("algo", ["im2col", "fft"])
+@pytest.mark.parametrize("algo", ["im2col", "fft", "depthwise"])
 @pytest.mark.parametrize("seed", range(6))
 def test_algorithm_within_its_float32_error_bound(algo, seed):
     rng = np.random.default_rng(seed)
-    geo = _geometry(rng, stride_one=(algo == "fft" or seed % 2 == 0))
+    geo = _geometry(rng, stride_one=(algo == "fft" or seed % 2 == 0), depthwise=(algo == "depthwise"))
     x = rng.standard_normal((geo["n"], geo["c"], *geo["hw"]))
     w = rng.standard_normal((geo["o"], geo["c"] // geo["groups"], *geo["k"]))
     out_hw = im2col.out_size(geo["hw"], geo["k"], geo["stride"], geo["pads"], geo["dilation"])
@@ -71,7 +78,9 @@ def test_fft_matches_im2col_in_float64_with_every_option():
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
 
 
-def test_rule_picks_fft_for_large_kernels_on_many_channels_only():
+def test_rule_picks_depthwise_and_fft_where_they_win():
+    assert select._rule(32, 32, (3, 3), (2, 2), (1, 1), 32) == "depthwise"
+    assert select._rule(32, 64, (3, 3), (1, 1), (1, 1), 32) == "im2col"     # channel multiplier 2
     assert select._rule(32, 32, (5, 5), (1, 1), (1, 1), 1) == "fft"
     assert select._rule(3, 32, (5, 5), (1, 1), (1, 1), 1) == "im2col"      # too few input channels
     assert select._rule(32, 32, (3, 3), (1, 1), (1, 1), 1) == "im2col"
@@ -102,16 +111,18 @@ def test_benchmark_mode_times_once_per_shape_and_keeps_the_choice(monkeypatch):
     assert not calls  # the rule: nothing timed
 
 
-@pytest.mark.parametrize("algo", ["im2col", "fft"])
+@pytest.mark.parametrize("algo", ["im2col", "fft", "depthwise"])
 def test_training_gradients_agree_between_algorithms(algo, monkeypatch):
     # the whole primitive (forward, cache, input and weight gradient) with one algorithm forced
     rng = np.random.default_rng(5)
-    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((3, 6, 10, 9), (7, 6, 5, 3), (7,))]
+    shapes = ((3, 6, 10, 9), (6, 1, 5, 3), (6,)) if algo == "depthwise" else ((3, 6, 10, 9), (7, 6, 5, 3), (7,))
+    groups = 6 if algo == "depthwise" else 1
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     results = {}
     for name in ("im2col", algo):
         monkeypatch.setattr(select, "forced", [name])
         x, w, b = (tg.tensor(a, requires_grad=True) for a in arrays)
-        y = F.conv2d(x, w, b, padding=(2, 1))
+        y = F.conv2d(x, w, b, padding=(2, 1), stride=(1, 2) if groups > 1 else 1, groups=groups)
         y.backward(tg.tensor(np.cos(np.arange(y.numel())).reshape(y.shape).astype(np.float32)))
         results[name] = [t.detach().numpy() for t in (y, x.grad, w.grad, b.grad)]
     for a, b in zip(results["im2col"], results[algo]):

@@ -5,6 +5,7 @@ windows, keeping a cache for the weight gradient when asked), `transpose` (windo
 
 - "im2col": one copy of the window view + one GEMM per group (any stride, dilation, groups). Cache: the columns.
 - "fft": Fourier domain, one small GEMM per frequency (stride 1, groups 1). Cache: the image's spectrum.
+- "depthwise": one multiply-add per kernel tap over all channels (groups = channels). Cache: the padded input.
 
 With `tg.backends.cudnn.benchmark = False` (the default, as in torch) a fixed rule picks (`_rule`). With True,
 the first call of each (kernel, shapes, geometry, dtype) times every algorithm that applies on that call's own
@@ -15,17 +16,40 @@ and tests/test_conv_algorithms.py).
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
+from . import _conv_depthwise as depthwise
 from . import _conv_fft as fft
 from . import _conv_im2col as im2col
 from ._windows import Pads, Pair
 
-ALGORITHMS = ("im2col", "fft")
 _chosen: dict[tuple, str] = {}   # process-wide cache of timed choices (cudnn.benchmark mode only)
 forced: list = [None]             # tests: run one algorithm wherever it applies (None: choose)
+
+
+class _Algorithm(NamedTuple):
+    applies: Callable[[Pair, int, int, int], bool]   # (stride, groups, image channels, window channels)
+    forward: Callable[..., tuple]                    # (x, w, b, stride, pads, dilation, groups, out_hw, keep)
+    transpose: Callable[..., np.ndarray]             # (g, w, stride, pads, dilation, groups, image_hw)
+    weight: Callable[..., np.ndarray]                # (x, g, kernel, stride, pads, dilation, groups, cache)
+
+
+_ALGOS = {
+    "im2col": _Algorithm(lambda s, G, ci, cw: True, im2col.forward, im2col.transpose, im2col.weight),
+    "fft": _Algorithm(
+        lambda s, G, ci, cw: fft.applies(s, G),
+        lambda x, w, b, s, p, d, G, o, keep: fft.forward(x, w, b, p, d, o, keep),
+        lambda g, w, s, p, d, G, hw: fft.transpose(g, w, p, d, hw),
+        lambda x, g, k, s, p, d, G, cache: fft.weight(x, g, k, p, d, cache)),
+    "depthwise": _Algorithm(
+        lambda s, G, ci, cw: depthwise.applies(ci, cw, G),
+        lambda x, w, b, s, p, d, G, o, keep: depthwise.forward(x, w, b, s, p, d, o, keep),
+        lambda g, w, s, p, d, G, hw: depthwise.transpose(g, w, s, p, d, hw),
+        lambda x, g, k, s, p, d, G, cache: depthwise.weight(x, g, k, s, p, d, cache)),
+}
+ALGORITHMS = tuple(_ALGOS)
 
 
 def _benchmark_mode() -> bool:
@@ -36,17 +60,20 @@ def _benchmark_mode() -> bool:
     return bool(cudnn.benchmark)
 
 
-def applicable(stride: Pair, groups: int, *arrays: np.ndarray) -> tuple[str, ...]:
-    """The algorithms that can run this geometry (empty arrays: im2col, which handles every size)."""
-    if fft.applies(stride, groups) and all(a.size for a in arrays):
-        return ("im2col", "fft")
-    return ("im2col",)
+def applicable(stride: Pair, groups: int, c_image: int, c_window: int, *arrays: np.ndarray) -> tuple[str, ...]:
+    """The algorithms that can run this geometry (empty arrays: im2col only, which handles every size)."""
+    if not all(a.size for a in arrays):
+        return ("im2col",)
+    return tuple(n for n, a in _ALGOS.items() if a.applies(stride, groups, c_image, c_window))
 
 
 def _rule(c_image: int, c_window: int, kernel: Pair, stride: Pair, dilation: Pair, groups: int) -> str:
-    """Without benchmark mode: FFT for stride-1 5x5-and-larger kernels on at least 8 channels each side, where
-    it was 1.5-2.5x faster than im2col on every measured shape (docs/benchmarks.md); im2col otherwise."""
-    if (fft.applies(stride, groups) and kernel[0] * kernel[1] >= 16 and min(c_image, c_window) >= 8):
+    """Without benchmark mode: the tap-by-tap kernel for depthwise convolutions; FFT for stride-1 5x5-and-larger
+    kernels on at least 8 channels each side, where it was 1.5-2.5x faster than im2col on every measured shape
+    (docs/benchmarks.md); im2col otherwise."""
+    if depthwise.applies(c_image, c_window, groups):
+        return "depthwise"
+    if fft.applies(stride, groups) and kernel[0] * kernel[1] >= 16 and min(c_image, c_window) >= 8:
         return "fft"
     return "im2col"
 
@@ -78,47 +105,35 @@ def choose(kind: str, key: tuple, options: tuple[str, ...], runs: Callable[[str]
 def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pads: Pads, dilation: Pair,
             groups: int, out_hw: Pair, keep: bool) -> tuple[np.ndarray, tuple | None]:
     """y = conv2d(x, w) + b and, when keep, the weight gradient's cache (algorithm name, array)."""
-    def run(algo: str) -> Callable[[], Any]:
-        if algo == "fft":
-            return lambda: fft.forward(x, w, b, pads, dilation, out_hw, keep)
-        return lambda: im2col.forward(x, w, b, stride, pads, dilation, groups, out_hw, keep)
-
+    args = (x, w, b, stride, pads, dilation, groups, out_hw, keep)
     key = (x.shape, w.shape, stride, pads, dilation, groups, out_hw, keep, x.dtype.str)
-    algo = choose("forward", key, applicable(stride, groups, x, w), run,
+    algo = choose("forward", key, applicable(stride, groups, x.shape[1], w.shape[0], x, w),
+                  lambda a: lambda: _ALGOS[a].forward(*args),
                   _rule(x.shape[1], w.shape[0], w.shape[2:], stride, dilation, groups))
-    y, cache = run(algo)()
+    y, cache = _ALGOS[algo].forward(*args)
     return y, (None if cache is None else (algo, cache))
 
 
 def transpose(g: np.ndarray, w: np.ndarray, stride: Pair, pads: Pads, dilation: Pair, groups: int,
               image_hw: Pair) -> np.ndarray:
     """The adjoint of forward in its image: g (N, O, Ho, Wo) -> (N, C, *image_hw)."""
-    def run(algo: str) -> Callable[[], Any]:
-        if algo == "fft":
-            return lambda: fft.transpose(g, w, pads, dilation, image_hw)
-        return lambda: im2col.transpose(g, w, stride, pads, dilation, groups, image_hw)
-
+    args = (g, w, stride, pads, dilation, groups, image_hw)
     key = (g.shape, w.shape, stride, pads, dilation, groups, image_hw, g.dtype.str)
-    algo = choose("transpose", key, applicable(stride, groups, g, w), run,
-                  _rule(w.shape[1] * groups, w.shape[0], w.shape[2:], stride, dilation, groups))
-    return run(algo)()
+    c_image = w.shape[1] * groups
+    algo = choose("transpose", key, applicable(stride, groups, c_image, w.shape[0], g, w),
+                  lambda a: lambda: _ALGOS[a].transpose(*args),
+                  _rule(c_image, w.shape[0], w.shape[2:], stride, dilation, groups))
+    return _ALGOS[algo].transpose(*args)
 
 
 def weight(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair, groups: int,
            cache: tuple | None) -> np.ndarray:
     """The weight gradient; a forward's cache decides the algorithm (its work is already done)."""
     if cache is not None:
-        algo, arr = cache
-        if algo == "fft":
-            return fft.weight(x, g, kernel, pads, dilation, arr)
-        return im2col.weight(x, g, kernel, stride, pads, dilation, groups, arr)
-
-    def run(algo: str) -> Callable[[], Any]:
-        if algo == "fft":
-            return lambda: fft.weight(x, g, kernel, pads, dilation)
-        return lambda: im2col.weight(x, g, kernel, stride, pads, dilation, groups)
-
+        return _ALGOS[cache[0]].weight(x, g, kernel, stride, pads, dilation, groups, cache[1])
+    args = (x, g, kernel, stride, pads, dilation, groups, None)
     key = (x.shape, g.shape, kernel, stride, pads, dilation, groups, x.dtype.str)
-    algo = choose("weight", key, applicable(stride, groups, x, g), run,
+    algo = choose("weight", key, applicable(stride, groups, x.shape[1], g.shape[1], x, g),
+                  lambda a: lambda: _ALGOS[a].weight(*args),
                   _rule(x.shape[1], g.shape[1], kernel, stride, dilation, groups))
-    return run(algo)()
+    return _ALGOS[algo].weight(*args)
