@@ -12,7 +12,6 @@ from typing import Any, Callable
 import numpy as np
 
 from .api import grad
-from .grad_mode import no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -64,8 +63,8 @@ def _checked_outputs(fn: Callable, inputs: list) -> list:
 
 
 def _flat_out(fn: Callable, inputs: list) -> list:
-    with no_grad():
-        return [o._data.astype(np.float64).ravel().copy() for o in _outputs(fn, inputs)]
+    # in the caller's grad mode, as torch: a func that differentiates inside (a gradient penalty) needs grad on
+    return [o._data.astype(np.float64).ravel().copy() for o in _outputs(fn, inputs)]
 
 
 def _numeric_column(fn: Callable, inputs: list, x: Any, direction: np.ndarray, eps: float) -> list:
@@ -117,8 +116,7 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
     if not diff:  # torch's error and text: a check without a differentiable input checks nothing
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of them have "
                          "requires_grad=True.")
-    with no_grad():
-        base_shapes = [tuple(o.shape) for o in _checked_outputs(func, ins)]
+    base_shapes = [tuple(o.shape) for o in _checked_outputs(func, ins)]
     base = _flat_out(func, ins)
     rng = np.random.default_rng(seed)
     for k, out0 in enumerate(base):
