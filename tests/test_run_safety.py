@@ -265,3 +265,14 @@ def test_a_corrupt_test_file_stops_the_run_before_training(tmp_path, capsys):
     captured = capsys.readouterr()
     assert code == 1 and "t10k-labels-idx1-ubyte.gz" in captured.err and "sha256" in captured.err
     assert "Epoch" not in captured.out and not (out / "last.npz").exists()
+
+
+def test_a_resume_refuses_a_last_checkpoint_that_moved_on_after_it_was_read(tmp_path):
+    """Two `--resume` of one run: the one that gets the lock second must not roll the run back."""
+    Trainer(config(tmp_path, epochs=1), log=lambda s: None).fit()
+    first = Trainer.from_checkpoint(str(tmp_path), epochs=2, log=lambda s: None)
+    second = Trainer.from_checkpoint(str(tmp_path), epochs=2, log=lambda s: None)
+    first.fit()
+    with pytest.raises(RunDirError, match="last.npz changed since it was read"):
+        second.fit()
+    assert load_checkpoint(tmp_path / "last.npz")["epoch"] == 2
