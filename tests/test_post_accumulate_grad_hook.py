@@ -54,3 +54,15 @@ def test_errors_match_torch(case):
                 (p * 2).sum().backward()
         msgs.append(str(info.value))
     assert msgs[0] == msgs[1]
+
+
+def test_backward_with_inputs_runs_the_hooks_of_those_inputs_only():
+    counts = []
+    for m in (tg, torch):
+        p, q = m.ones(3, requires_grad=True), m.ones(3, requires_grad=True)
+        seen = {"p": 0, "q": 0}
+        p.register_post_accumulate_grad_hook(lambda t: seen.__setitem__("p", seen["p"] + 1))
+        q.register_post_accumulate_grad_hook(lambda t: seen.__setitem__("q", seen["q"] + 1))
+        (p * q).sum().backward(inputs=[p])
+        counts.append(seen)
+    assert counts[0] == counts[1] == {"p": 1, "q": 0}

@@ -62,11 +62,13 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
         ins = _as_list(inputs)
         res = grad(outs, ins, [g for g in grads], retain_graph=retain_graph, create_graph=create_graph,
                    allow_unused=True)
-        from .engine import _accumulate_into_leaf
+        from .engine import _accumulate_into_leaf, run_post_accumulate_hooks
 
         for t, g in zip(ins, res):
             if g is not None:
                 _accumulate_into_leaf(t, g if create_graph else g._data)
+                if t.grad_fn is None and t._accumulator is not None:
+                    run_post_accumulate_hooks(t._accumulator)
         return
     run_backward([o._edge() for o in outs], grads, bool(retain_graph), create_graph=create_graph)
 

@@ -171,9 +171,7 @@ def _run_node(node: Node, grads: list, retain_graph: bool, capture: dict | None,
                 capture[key] = g
             return
         _accumulate_into_leaf(var, g)
-        for hook in node.post_hooks:  # Tensor.register_post_accumulate_grad_hook: hook(param) after .grad is set
-            if hook(var) is not None:
-                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+        run_post_accumulate_hooks(node)
         return
     assert isinstance(node, Context)
     for nr, ref in enumerate(node._out_tensors):
@@ -211,6 +209,13 @@ def _run_node(node: Node, grads: list, retain_graph: bool, capture: dict | None,
                 ready.append(nxt)
             else:
                 _skip(nxt, buffers, deps, ready)
+
+
+def run_post_accumulate_hooks(node: AccumulateGrad) -> None:
+    """Tensor.register_post_accumulate_grad_hook: each hook(param) once .grad holds the accumulated value."""
+    for hook in node.post_hooks:
+        if hook(node.variable) is not None:
+            raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def _skip(node: Node, buffers: dict, deps: dict, ready: list) -> None:
