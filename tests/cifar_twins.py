@@ -40,3 +40,4 @@ def randomised_state(model: Any, seed: int, dtype: Any = np.float64) -> dict[str
                 a = rng.uniform(0.8, 1.2, a.shape).astype(dtype)
         state[k] = a
     return state
+

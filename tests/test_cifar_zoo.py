@@ -18,6 +18,8 @@ from tinygrad_cnn.models import cifar_zoo
 torch = pytest.importorskip("torch")
 from cifar_twins import randomised_state, torch_zoo  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 NAMES = ["resnet18_cifar", "vgg11_bn_cifar", "mobilenet_v2_cifar", "densenet121_cifar"]
 
 

@@ -17,6 +17,8 @@ st_torch = pytest.importorskip("safetensors.torch")
 torch = pytest.importorskip("torch")
 from cifar_twins import randomised_state, torch_zoo  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 @pytest.fixture(scope="module")
 def pair() -> tuple:

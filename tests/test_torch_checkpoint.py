@@ -17,6 +17,8 @@ from tinygrad_cnn.models import cifar_zoo
 torch = pytest.importorskip("torch")
 from cifar_twins import randomised_state, torch_zoo  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 def test_resnet18_state_dict_saved_by_torch_loads_and_gives_torch_outputs(tmp_path: Any) -> None:
     twin = torch_zoo()["resnet18_cifar"]()
