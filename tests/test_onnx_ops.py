@@ -303,3 +303,10 @@ def test_keyword_tensors_are_inputs_too() -> None:
     sess = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
     x, s = np.full((2, 3), 2, np.float32), np.full((2, 3), 3, np.float32)
     assert np.all(sess.run(None, {"x": x, "s": s})[0] == 6)
+
+
+def test_dynamic_axes_the_model_cannot_take_are_refused() -> None:
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 4 * 4, 3))  # H, W fixed by Linear
+    tg.onnx.export(model, tg.randn(1, 1, 6, 6), None, dynamic_axes={"input": {0: "n"}})
+    with pytest.raises(tg.onnx.ExportError, match=r"fails on an input one longer along its dynamic axes"):
+        tg.onnx.export(model, tg.randn(1, 1, 6, 6), None, dynamic_axes={"input": {0: "n", 2: "h"}})

@@ -9,6 +9,7 @@ import numpy as np
 from .. import autograd
 from .._atomic import atomic_write
 from ..tensor import Tensor
+from ._call import ExportError
 from ._export import DEFAULT_OPSET, MIN_OPSET, TrainingMode, _Translator, check_constants, require_onnx
 from ._graph import GraphBuilder
 from ._modules import MODULES
@@ -50,8 +51,7 @@ def export(model: Any, args: Any, f: Any = None, *, kwargs: dict | None = None, 
     in_names = _io_names(input_names, len(graph_inputs), "input", b)
     out_names = _io_names(output_names, len(outs), "output", b)
     dyn = _dynamic_axes(dynamic_axes, set(in_names) | set(out_names))
-    check_constants(trace, _run(model, _perturbed(call, [list(dyn.get(n, {})) for n in in_names]), training)[1],
-                    model)
+    check_constants(trace, _second_run(model, call, [list(dyn.get(n, {})) for n in in_names], training), model)
     tr = _Translator(b, model, trace, {key_of(t): n for t, n in zip(graph_inputs, in_names)})
     tr.run()
     for o, name in zip(outs, out_names):
@@ -96,6 +96,14 @@ def _check_options(onnx: Any, opset_version: int | None, training: TrainingMode,
     if not export_params:
         raise NotImplementedError("tg.onnx.export: export_params=False is not supported (weights are stored)")
     return opset
+
+
+def _second_run(model: Any, call: tuple, dynamic: list, training: TrainingMode) -> Trace:
+    try:
+        return _run(model, _perturbed(call, dynamic), training)[1]
+    except Exception as e:  # noqa: BLE001 - any failure means the same: the graph would not generalise
+        raise ExportError(f"tg.onnx.export: the model fails on an input one longer along its dynamic axes "
+                          f"({type(e).__name__}: {e}); declare only axes it accepts at any size") from e
 
 
 def _perturbed(call: tuple, dynamic: list) -> tuple:
