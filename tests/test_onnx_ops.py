@@ -123,6 +123,7 @@ FUNCTIONAL = {
     "exp_log_sqrt": (lambda x: x.exp().log() + (x.abs() + 1).sqrt() + x.sin() + x.cos(), (5,)),
     "clamp": (lambda x: x.clamp(-0.5, 0.5) + x.clamp(min=0) + x.clamp(max=0.1), (5,)),
     "where_compare": (lambda x: tg.where(x > 0, x, 0.1 * x) + tg.where(x <= 0.3, 1.0, -1.0), (5,)),
+    "where_constant_mask": (lambda x: tg.where(tg.tensor([True, False, True, False, True]), x, -x), (5,)),
     "maximum": (lambda x: tg.maximum(x, x.flip(1) if hasattr(x, "flip") else x), (5,)),
     "reductions": (lambda x: x.sum(1) + x.mean(1) + x.amax(1) + x.max(dim=1)[0] - x.min(dim=1)[0], (4, 3)),
     "reductions_keepdim": (lambda x: x - x.mean((1, 2), keepdim=True) + x.sum(-1, keepdim=True), (3, 4)),

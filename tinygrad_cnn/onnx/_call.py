@@ -44,14 +44,16 @@ class Call:
         return v
 
     def name(self, v: Any, like: Value | None = None) -> str:
-        """The ONNX name of a tensor argument; constants (and Python numbers, cast to like's dtype) become
-        initializers on first use."""
+        """The ONNX name of a tensor argument; constants become initializers on first use. Python numbers and
+        numeric arrays take like's dtype (default: the first tensor argument's), boolean arrays stay masks."""
         if isinstance(v, Value):
             if v.name is None:
                 v.name = self.b.const(v.const, v.hint or "const")
             return v.name
         if v is None:
             return ""
+        if isinstance(v, np.ndarray) and v.dtype == np.bool_:
+            return self.b.const(v, "mask")
         like = like if like is not None else self._first_tensor()
         dtype = like.dtype if like is not None else (self.outs[0][1] if self.outs else None)
         return self.b.const(np.asarray(v, dtype=dtype), "scalar")
