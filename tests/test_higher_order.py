@@ -183,3 +183,13 @@ def test_draw_graph_shows_the_backward_nodes_of_a_double_backward():
     src = tg.viz.draw_graph(g).source
     # d/dx (x sin x) = sin x + x cos x: the backward's own Cos and Mul nodes are in the graph of g
     assert "CosBackward0" in src and "MulBackward0" in src and "SinBackward0" in src
+
+
+def test_check_graph_that_checked_nothing_does_not_pass():
+    x = tg.tensor(XA, dtype=tg.float64, requires_grad=True)
+    report = tg.autograd.check_graph(lambda: (x.relu() * x).sum())
+    assert report.passed and report.checked == len(report.rows) == 3
+    for r in report.rows:  # as if every node had been skipped (not recorded, sampled forward, ...)
+        r.skip("not checked")
+    assert report.checked == 0 and not report.passed
+    assert "nothing was checked" in report.summary()

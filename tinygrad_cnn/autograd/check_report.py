@@ -56,8 +56,14 @@ class GraphCheckReport:
     params: Any = None
 
     @property
+    def checked(self) -> int:
+        """How many nodes were actually compared (not skipped)."""
+        return sum(r.verdict != "skipped" for r in self.rows)
+
+    @property
     def passed(self) -> bool:
-        return all(r.passed for r in self.rows)
+        """True when no node failed and at least one was checked: a check of nothing does not pass."""
+        return self.checked > 0 and all(r.passed for r in self.rows)
 
     @property
     def failures(self) -> list:
@@ -71,9 +77,14 @@ class GraphCheckReport:
         for r in self.rows:
             counts[r.verdict] = counts.get(r.verdict, 0) + 1
         parts = ", ".join(f"{n} {v}" for v, n in counts.items())
-        head = "PASSED" if self.passed else f"FAILED ({len(self.failures)} wrong backward)"
+        if self.passed:
+            head = "PASSED"
+        elif not self.checked:
+            head = "NOT PASSED (every node was skipped: nothing was checked)"
+        else:
+            head = f"FAILED ({len(self.failures)} wrong backward)"
         text = f"check_graph {head}: {len(self.rows)} nodes: {parts}"
-        if not self.passed:
+        if self.failures:
             first = self.failures[0]
             text += f"\nfirst failing node (forward order): #{first.index} {first.where}: {first.detail}"
         return text
