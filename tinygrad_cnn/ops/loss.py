@@ -39,7 +39,7 @@ def _picked(x: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.take_along_axis(x, t[:, None], axis=1)[:, 0]
 
 
-def _with_class_axis(v, ndim: int):
+def _with_class_axis(v):
     """v (N, *) -> (N, 1, *), broadcasting against (N, C, *)."""
     return reshape(v, (v.shape[0], 1, *v.shape[1:])) if len(v.shape) else v
 
@@ -128,10 +128,10 @@ class CrossEntropy(Primitive):
         if eps > 0:
             smooth = gi * ((eps / C) * valid.astype(dtype))    # (N, *)
             coef = hard + smooth * (C if weight is None else weight.sum())  # sum_c w_c
-        grad = p * _with_class_axis(coef, p.ndim) - call(ClassScatter, hard, t, raw(p).shape)
+        grad = p * _with_class_axis(coef) - call(ClassScatter, hard, t, raw(p).shape)
         if eps > 0:
             wb = 1 if weight is None else weight.reshape((1, -1) + (1,) * (p.ndim - 2))
-            grad = grad - _with_class_axis(smooth, p.ndim) * wb
+            grad = grad - _with_class_axis(smooth) * wb
         return grad, None, None, None, None, None
 
 
