@@ -311,3 +311,21 @@ def test_dynamic_axes_the_model_cannot_take_are_refused() -> None:
     tg.onnx.export(model, tg.randn(1, 1, 6, 6), None, dynamic_axes={"input": {0: "n"}})
     with pytest.raises(tg.onnx.ExportError, match=r"fails on an input one longer along its dynamic axes"):
         tg.onnx.export(model, tg.randn(1, 1, 6, 6), None, dynamic_axes={"input": {0: "n", 2: "h"}})
+
+
+def test_integer_inputs_embedding_and_tensor_indices() -> None:
+    tg.manual_seed(0)
+    emb = nn.Embedding(10, 4)
+    model = Fn(lambda i, e: e(i).sum(1) + e.weight[i[:, 0]] + e.weight.index_select(0, i[:, 1]), emb)
+    proto = tg.onnx.export(model, tg.tensor([[1, 2, 3], [4, 5, 9]]), None, dynamic_axes={"input": {0: "n"}})
+    onnx.checker.check_model(proto, full_check=True)
+    assert "Gather" in op_types(proto)
+    sess = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    for i in ([[0, 1, 2]], [[9, 8, 7], [3, 3, 3], [1, 0, 5]]):
+        x = np.asarray(i, np.int64)
+        with tg.no_grad():
+            want = model(tg.tensor(x)).numpy()
+        np.testing.assert_allclose(sess.run(None, {"input": x})[0], want, rtol=1e-6, atol=1e-6)
+    frozen = Fn(lambda i, e: e.weight[tg.tensor(i.numpy())], emb)  # indices through numpy: caught
+    with pytest.raises(tg.onnx.ExportError, match="depends on the input"):
+        tg.onnx.export(frozen, tg.tensor([1, 2, 3]), None)

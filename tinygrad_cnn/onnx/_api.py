@@ -107,7 +107,8 @@ def _second_run(model: Any, call: tuple, dynamic: list, training: TrainingMode) 
 
 
 def _perturbed(call: tuple, dynamic: list) -> tuple:
-    """The second run's arguments: other values (floats scaled and shifted) and one more entry along each
+    """The second run's arguments: other values (floats scaled and shifted, integers rolled) and one more entry
+    along each
     dynamic axis, so a constant that depends on the input's values or on a dynamic size shows up as a difference.
     dynamic: the dynamic axes of each tensor argument, positional ones first, then keyword ones."""
     axes = iter(dynamic)
@@ -118,6 +119,8 @@ def _perturbed(call: tuple, dynamic: list) -> tuple:
         arr = t._data
         if arr.dtype.kind in "fc":
             arr = arr * arr.dtype.type(0.75) + arr.dtype.type(0.3)
+        elif arr.size > 1:  # indices or masks: the same values in other places (still valid indices)
+            arr = np.roll(arr.reshape(-1), 1).reshape(arr.shape)
         for axis in next(axes):
             if arr.shape[axis] > 0:
                 arr = np.concatenate([arr, np.take(arr, [0], axis=axis)], axis=axis)

@@ -67,6 +67,8 @@ class _Translator:
         return Value(None, arr.shape, arr.dtype, arr, hint)  # a parameter, buffer or folded constant
 
     def arg(self, a: Any) -> Any:
+        if isinstance(a, tuple):  # an index tuple may hold traced index tensors
+            return tuple(self.value(i) if isinstance(i, Ref) else i for i in a)
         return self.value(a) if isinstance(a, Ref) else a
 
     def path(self, modules: tuple) -> str:
@@ -125,18 +127,31 @@ def check_constants(first: Trace, second: Trace, model: Any) -> None:
     """The exporter's safety net: a constant (a value no traced op computed from the input) must be the same in a
     second run on other input values and dynamic-axis sizes. One that changed was computed from the input outside
     the traced ops (`.numpy()`, `.item()`, numpy on `._data`, a no_grad block, a shape taken from the batch...)
-    and would be frozen into the graph."""
+    and would be frozen into the graph. Every exported op is checked, also those folded into constants."""
     names = _Translator(GraphBuilder(None, 0), model, first, {})
     if len(first.events) != len(second.events):
         raise ExportError("tg.onnx.export: the model ran different ops on two inputs of the same shape "
                           "(data-dependent control flow cannot be exported)")
-    for ev, other in zip(first.events, second.events):
-        if not isinstance(ev, OpEvent) or not ev.dynamic or ev.depth:
-            continue
+    for n, (ev, other) in enumerate(zip(first.events, second.events)):
+        if not isinstance(ev, OpEvent) or ev.depth or n in names.skip or type(ev) is not type(other) \
+                or ev.fn is not other.fn:
+            continue  # inside a user Function or a module exported as one node; or not comparable
         for i, (a, b) in enumerate(zip(ev.args, other.args)):
-            if isinstance(a, Ref) and not a.dynamic and isinstance(b, Ref) and \
-                    not (a.array.shape == b.array.shape and np.array_equal(a.array, b.array, equal_nan=True)):
+            if not _same_constant(a, b):
                 raise ExportError(f"tg.onnx.export: argument {i} of {ev.fn.__name__} in {names.path(ev.modules)} "
                                   f"is a constant that depends on the input's values or on a dynamic axis' size "
                                   f"(made with .numpy(), .item(), under no_grad, or tg.zeros(x.size(0), ...)); "
                                   f"the graph would freeze it to the example's")
+
+
+def _same_constant(a: Any, b: Any) -> bool:
+    """True unless a and b are constant arrays (or index tuples holding them) that differ."""
+    if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
+        return all(_same_constant(x, y) for x, y in zip(a, b))
+    if isinstance(a, Ref) and isinstance(b, Ref):
+        if a.dynamic or b.dynamic:
+            return True
+        a, b = a.array, b.array
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+    return True

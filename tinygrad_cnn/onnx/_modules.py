@@ -2,7 +2,8 @@
 
 Eval-mode BatchNorm records Sub/Div/Mul/Add on reshaped statistics; ONNX runtimes fuse a BatchNormalization node
 into the preceding Conv, so it is emitted as one. Likewise Linear -> Gemm (2-D input), Flatten -> Flatten,
-Upsample -> Resize. `collapsible(module, x)` decides per call (a BatchNorm in training mode, or a Flatten of
+Upsample -> Resize, Embedding -> Gather (its forward indexes with a copy of the
+indices, which the trace could not follow). `collapsible(module, x)` decides per call (a BatchNorm in training mode, or a Flatten of
 other dims, is left to its primitives, which export correctly anyway). It is decided when the module runs: the
 exporter restores the model's train/eval modes before translating.
 """
@@ -78,6 +79,15 @@ def _upsample(c: ModuleCall) -> str:
     return c.b.node("Resize", [c.name(x), "", c.b.const(scales, "scales")], **attrs)
 
 
+def _embedding_ok(m: Any, ndim: int) -> bool:
+    return m.max_norm is None  # max_norm renormalises the weight in place during forward
+
+
+def _embedding(c: ModuleCall) -> str:
+    """Rows of the weight picked by the integer input: Gather(weight, indices) on axis 0."""
+    return c.b.node("Gather", [c.param(c.module.weight), c.inp(0)], axis=0)
+
+
 def _always(m: Any, ndim: int) -> bool:
     return True
 
@@ -88,6 +98,7 @@ MODULES: dict[type, tuple[Callable, Callable]] = {
     nn.BatchNorm2d: (_batch_norm_ok, _batch_norm),
     nn.Linear: (_always, _linear),
     nn.Flatten: (_flatten_ok, _flatten),
+    nn.Embedding: (_embedding_ok, _embedding),
     nn.Upsample: (_upsample_ok, _upsample),
     nn.UpsamplingNearest2d: (_upsample_ok, _upsample),
     nn.UpsamplingBilinear2d: (_upsample_ok, _upsample),

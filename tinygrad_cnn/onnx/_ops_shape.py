@@ -16,6 +16,7 @@ from ..ops import shape as sh
 from ..ops import softmax as sm
 from . import _trace
 from ._call import Call, translates
+from ._graph import Value
 
 _INT64_MAX = 2 ** 63 - 1
 _INT64_MIN = -(2 ** 63)
@@ -119,16 +120,19 @@ def getitem(c: Call) -> str:
     Unsqueeze, in that order. Boolean masks and several arrays select data-dependent shapes: refused."""
     x, idx = c.x(0), c.args[1]
     items = _expand_ellipsis(idx if isinstance(idx, tuple) else (idx,), x.ndim)
-    if sum(isinstance(i, (np.ndarray, list)) for i in items) > 1 or any(
-            np.asarray(i).dtype == np.bool_ for i in items if isinstance(i, (np.ndarray, list, bool))):
-        raise c.error(f"index {idx!r}: boolean masks and several index arrays are not supported")
+    if sum(_is_array(i) for i in items) > 1 or any(
+            np.dtype(i.dtype) == np.bool_ if isinstance(i, Value) else np.asarray(i).dtype == np.bool_
+            for i in items if _is_array(i) or isinstance(i, bool)):
+        raise c.error("boolean masks and several index arrays are not supported")
     plan = _index_plan(c, x, items, idx)
     b = c.b
     out = src = c.name(x)
     if plan["axes"]:
         out = b.node("Slice", [out] + [b.ints(plan[k], k) for k in ("starts", "ends", "axes", "steps")])
     if plan["gather"] is not None:
-        out = b.node("Gather", [out, b.const(plan["gather"][1], "indices")], axis=plan["gather"][0])
+        axis, indices = plan["gather"]
+        out = b.node("Gather", [out, c.name(indices) if isinstance(indices, Value) else b.const(indices, "indices")],
+                     axis=axis)
     if plan["squeeze"]:
         out = b.squeeze(out, plan["squeeze"])
     if plan["unsqueeze"]:
@@ -139,16 +143,16 @@ def getitem(c: Call) -> str:
 def _index_plan(c: Call, x: Any, items: list, idx: Any) -> dict:
     """Slice bounds per input axis, the gathered axis and indices, int axes to squeeze, None positions."""
     plan: dict = {"starts": [], "ends": [], "axes": [], "steps": [], "squeeze": [], "unsqueeze": [], "gather": None}
-    has_array = any(isinstance(i, (np.ndarray, list)) for i in items)
+    has_array = any(_is_array(i) for i in items)
     axis = out_pos = 0
     for item in items:
         if item is None:
             plan["unsqueeze"].append(out_pos)
             out_pos += 1
             continue
-        if isinstance(item, (np.ndarray, list)):
-            plan["gather"] = (axis, np.asarray(item, dtype=np.int64))
-            out_pos += plan["gather"][1].ndim
+        if _is_array(item):  # a constant index array, or a traced index tensor (its values known at run time)
+            plan["gather"] = (axis, item if isinstance(item, Value) else np.asarray(item, dtype=np.int64))
+            out_pos += len(item.shape) if isinstance(item, Value) else plan["gather"][1].ndim
         elif isinstance(item, slice):
             if item != slice(None):
                 _add_slice(plan, axis, *_slice_bounds(item, x.shape[axis]))
@@ -161,6 +165,10 @@ def _index_plan(c: Call, x: Any, items: list, idx: Any) -> dict:
             plan["squeeze"].append(axis)
         axis += 1
     return plan
+
+
+def _is_array(item: Any) -> bool:
+    return isinstance(item, (np.ndarray, list, Value))
 
 
 def _add_slice(plan: dict, axis: int, start: int, stop: int, step: int) -> None:

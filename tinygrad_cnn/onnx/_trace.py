@@ -64,6 +64,12 @@ class Ref:
     dynamic: bool = False
 
 
+def _dynamic(r: Any) -> bool:
+    if isinstance(r, tuple):
+        return any(_dynamic(i) for i in r)
+    return isinstance(r, Ref) and r.dynamic
+
+
 def key_of(t: Tensor) -> tuple:
     return ("node", id(t.grad_fn), t._output_nr) if t.grad_fn is not None else ("leaf", id(t))
 
@@ -107,6 +113,8 @@ class Trace:
         self._depth = 0
         self._alive: list = list(inputs)
         self._arrays: dict[int, Ref] = {}  # id(array) of a dynamic value -> its Ref (ops given `t._data` itself)
+        for t in inputs:
+            self._arrays[id(t._data)] = self.ref(t)
 
     def ref(self, t: Tensor) -> Ref:
         key = key_of(t)
@@ -126,17 +134,19 @@ class Trace:
         return refs
 
     def arg(self, a: Any) -> Any:
-        """A Ref for a tensor, or for an array that is a traced value's own array (e.g. where's condition,
-        passed as `cond._data`); other values as they are."""
+        """A Ref for a tensor, or for an array that is a traced value's own array (where's condition and tensor
+        indices reach ops as `t._data`, also inside an index tuple); other values as they are."""
         if isinstance(a, Tensor):
             return self.ref(a)
         if isinstance(a, np.ndarray) and id(a) in self._arrays:
             return self._arrays[id(a)]
+        if isinstance(a, tuple):
+            return tuple(self._arrays.get(id(i), i) if isinstance(i, np.ndarray) else i for i in a)
         return a
 
     def op(self, fn: type, args: tuple, run: Callable) -> Any:
         refs = tuple(self.arg(a) for a in args)
-        dynamic = any(isinstance(r, Ref) and r.dynamic for r in refs)
+        dynamic = any(_dynamic(r) for r in refs)
         modules, depth = recording.current_modules(), self._depth
         self._depth += 1
         try:
@@ -169,6 +179,9 @@ class Trace:
         ref, start = self._pending[id(module)].pop()
         if ref is not None and ref.dynamic and isinstance(output, Tensor):
             collapse = self.module_kinds[type(module)](module, ref.array.ndim)
+            if collapse:  # computed from the input by this one node, whatever its primitives could show
+                self._dynamic.add(key_of(output))
+                self._arrays[id(output._data)] = self.ref(output)
             self.events.append(ModuleEvent(module, ref, self.ref(output), start, collapse))
 
     @contextlib.contextmanager
