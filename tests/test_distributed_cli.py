@@ -54,7 +54,9 @@ def test_interrupted_two_rank_run_resumes_to_the_one_process_weights(tmp_path):
     from tinygrad_cnn.training import load_checkpoint
     state = load_checkpoint(str(two / "last.npz"))
     assert 1 <= state["epoch"] < 3                                 # stopped after epoch 1, before epoch 3
-    proc = cli("train", "--resume", str(two), "--epochs", "3", "--nproc", "2", "--no-progress", "--no-test")
+    (tmp_path / "hosts").write_text("localhost:2\n")          # the several-machines path, on this one
+    proc = cli("train", "--resume", str(two), "--epochs", "3", "--nproc", "2", "--hostfile", str(tmp_path / "hosts"),
+               "--no-progress", "--no-test")
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     with open(two / "metrics.csv") as f:
@@ -81,3 +83,10 @@ def test_an_error_on_rank_zero_stops_the_job(tmp_path):
     assert time.monotonic() - start < 20
     assert "rank 0: " in err and "already holds a run" in err, err
     assert "the distributed run failed" in err
+
+
+def test_missing_hostfile_is_a_one_line_error(tmp_path, capsys):
+    from tinygrad_cnn.cli import main
+
+    assert main([*RUN, "--nproc", "2", "--hostfile", str(tmp_path / "nope")]) == 1
+    assert "--hostfile" in capsys.readouterr().err
