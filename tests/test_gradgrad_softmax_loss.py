@@ -25,6 +25,15 @@ def t64(a):
 _T = np.array([[0, 3], [2, -100], [4, 1]])           # (N=3, d=2) class indices, one ignored
 _W = tg.tensor(rand(5, seed=1, lo=0.5, hi=2.0))      # class weights (constants)
 
+def _grad_of(f):
+    """x -> d f(x) / dx, recorded: its gradgradcheck checks third derivatives of f."""
+    def grad(x):
+        with tg.enable_grad():  # gradgradcheck evaluates outputs under no_grad
+            return tg.autograd.grad(f(x), x, create_graph=True)[0]
+
+    return grad
+
+
 GRADGRAD_CASES = [
     ("softmax dim 1", lambda x: F.softmax(x, 1), (t64(rand(3, 4, 2)),)),
     ("log_softmax dim -1", lambda x: F.log_softmax(x, -1), (t64(rand(3, 4, 2)),)),
@@ -37,6 +46,10 @@ GRADGRAD_CASES = [
     ("nll_loss weighted", lambda x: F.nll_loss(F.log_softmax(x, 1), tg.tensor(_T), _W), (t64(rand(3, 5, 2)),)),
     ("binary_cross_entropy weighted", lambda x, t: F.binary_cross_entropy(x, t, tg.tensor(rand(4, 3, seed=3))),
      (t64(rand(4, 3, lo=0.1, hi=0.9)), t64(rand(4, 3, seed=1, lo=0, hi=1)))),
+    ("cross_entropy 3rd order", _grad_of(lambda x: F.cross_entropy(x, tg.tensor(_T), _W, label_smoothing=0.2)),
+     (t64(rand(3, 5, 2)),)),
+    ("log_softmax 3rd order", _grad_of(lambda x: (F.log_softmax(x, 1) ** 2).sum()), (t64(rand(3, 4)),)),
+    ("softmax 3rd order", _grad_of(lambda x: (F.softmax(x, 0) ** 2).sum()), (t64(rand(3, 4)),)),
     ("ClassScatter", lambda v: ClassScatter.apply(v, _T.clip(0), (3, 5, 2)), (t64(rand(3, 2)),)),
     ("ClassGather", lambda x: ClassGather.apply(x, _T.clip(0)), (t64(rand(3, 5, 2)),)),
 ]
