@@ -1,6 +1,7 @@
 """The documentation site (mkdocs.yml, `make docs`): it builds with --strict (no broken link, no missing API
 reference), every public name of the API modules has an entry, and headless chromium finds the pages working:
-home, an API page, a tutorial whose graph SVG shows (not a broken image), the search box finding "conv2d".
+home, an API page, a tutorial whose graph SVG shows (not a broken image) and whose formulas are typeset without
+network, the search box finding "conv2d".
 
 The site is built from the notebooks tests/notebook_run.py already executed (TINYGRAD_CNN_NOTEBOOKS), with
 mkdocs-jupyter's execution off, so the tutorials are not run twice. Skips without the `docs` extra; the browser
@@ -149,6 +150,15 @@ def test_pages_in_a_browser(served, browser):
     browser.find_element(By.ID, "next").click()
     assert browser.find_element(By.ID, "counter").text.startswith("step 2 /")
     browser.switch_to.default_content()
+
+
+def test_tutorial_formulas_are_typeset_offline(served, browser):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(served + "tutorials/02_deriving_cnn_gradients.html")
+    count = "return document.querySelectorAll('.MathJax, .MathJax_Display, .MathJax_CHTML').length"
+    typeset = WebDriverWait(browser, 20).until(lambda d: d.execute_script(count))  # MathJax from the site itself
+    assert typeset > 20
 
 
 def test_search_finds_conv2d(served, browser):

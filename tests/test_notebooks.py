@@ -23,9 +23,9 @@ def _svg_graphs(nb):
     return [s for s in svgs if "<svg" in s and 'class="node"' in s and 'class="edge"' in s]
 
 
-def test_there_are_five_tutorials_or_more():
+def test_there_are_six_tutorials_or_more():
     names = [p.name for p in NOTEBOOKS]
-    assert len(names) >= 5 and names[0].startswith("01_"), names
+    assert len(names) >= 6 and names[0].startswith("01_"), names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -53,7 +53,8 @@ def test_the_tape_shows_graphs_and_the_stepper_inline():
     assert len(frames) == 2 and all("&lt;svg" in f and "steps" in f for f in frames)
 
 
-@pytest.mark.parametrize("name", ["03_lenet5_mnist.ipynb", "05_proving_gradients.ipynb"])
+@pytest.mark.parametrize("name", ["03_lenet5_mnist.ipynb", "05_proving_gradients.ipynb",
+                                  "06_second_derivatives.ipynb"])
 def test_network_tutorials_draw_their_graphs(name):
     nb = executed()[1][name].notebook
     graphs = _svg_graphs(nb)

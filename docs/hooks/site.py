@@ -10,6 +10,7 @@
   GitHub) becomes the file's path in code quotes on the site, which has no such file; a link to a repository file
   that does not exist stays a link, so the strict build still reports it. A link to a tutorial notebook
   (`../examples/notebooks/01_the_tape.ipynb`) leads to its page on the site.
+- MathJax for the tutorials' formulas is copied into the site (assets/mathjax), so they render offline.
 - A page of docs/ that nav does not list (a page another change just added) is appended to nav under "More"
   instead of being reachable only by links.
 """
@@ -126,6 +127,18 @@ def _add_api_pages(files, config) -> None:
 def on_post_build(config):
     while _staging:
         shutil.rmtree(_staging.pop(), ignore_errors=True)
+    _copy_mathjax(Path(config["site_dir"]) / "assets" / "mathjax")
+
+
+def _copy_mathjax(dest: Path) -> None:
+    """MathJax 2 for the tutorials' formulas, from the jupyter-server-mathjax package (the `docs` extra)."""
+    try:
+        import jupyter_server_mathjax
+    except ImportError as err:
+        raise ImportError("the docs site needs jupyter-server-mathjax for the tutorials' formulas: "
+                          "pip install -e '.[docs]'") from err
+    src = Path(jupyter_server_mathjax.__file__).parent / "static"
+    shutil.copytree(src, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("localization"))
 
 
 _REPO_LINK = re.compile(r"\[([^\]]+)\]\((\.\./[^)\s#]+)(#[^)\s]*)?\)")
