@@ -4,7 +4,8 @@
 Bound: for each kernel (forward, input gradient, weight gradient), max |float32 result - float64 reference|
 <= C_algo * eps32 * S, where S is the largest entry of the same kernel applied to |operands| (the sum of the
 magnitudes of the products that make each output). C = 8 for im2col (a float32 dot product), 16 for the FFT
-(three transforms, each a sum of at most L terms; measured <= 2.5 and <= 1.8 on random shapes).
+(three transforms, each a sum of at most L terms; measured <= 2.5 and <= 1.8 on random shapes), 16 for
+Winograd F(2x2, 3x3) (transforms with +-1 and 1/2 entries, sums of 4 terms each side), 8 for the depthwise taps.
 The reference is the float64 im2col path, which test_conv.py checks against torch.
 """
 import numpy as np
@@ -16,17 +17,20 @@ from tinygrad_cnn.ops import _conv_depthwise as dw
 from tinygrad_cnn.ops import _conv_fft as fft
 from tinygrad_cnn.ops import _conv_im2col as im2col
 from tinygrad_cnn.ops import _conv_select as select
+from tinygrad_cnn.ops import _conv_winograd as wg
 
-BOUND = {"im2col": 8.0, "fft": 16.0, "depthwise": 8.0}
+BOUND = {"im2col": 8.0, "fft": 16.0, "depthwise": 8.0, "winograd": 16.0}
 EPS32 = float(np.finfo(np.float32).eps)
 
 
-def _geometry(rng, stride_one: bool, depthwise: bool = False) -> dict:
+def _geometry(rng, stride_one: bool, depthwise: bool = False, winograd: bool = False) -> dict:
     groups = 1 if stride_one else int(rng.integers(1, 3))
     if depthwise:
         groups = int(rng.integers(2, 6))
     k = tuple(int(v) for v in rng.integers(1, 6, 2))
     d = tuple(int(v) for v in rng.integers(1, 3, 2))
+    if winograd:
+        k, d = (3, 3), (1, 1)
     s = (1, 1) if stride_one else tuple(int(v) for v in rng.integers(1, 3, 2))
     pads = tuple(int(v) for v in rng.integers(0, 3, 4))
     hw = tuple(d[a] * (k[a] - 1) + 1 + int(rng.integers(0, 9)) for a in (0, 1))
@@ -38,6 +42,9 @@ def _geometry(rng, stride_one: bool, depthwise: bool = False) -> dict:
 def _kernels(algo: str, x, w, g, geo: dict):
     s, p, d, G = geo["stride"], geo["pads"], geo["dilation"], geo["groups"]
     out_hw = g.shape[2:]
+    if algo == "winograd":
+        return (wg.forward(x, w, None, p, out_hw)[0], wg.transpose(g, w, p, geo["hw"]),
+                im2col.weight(x, g, geo["k"], s, p, d, G))
     if algo == "depthwise":
         return (dw.forward(x, w, None, s, p, d, out_hw)[0], dw.transpose(g, w, s, p, d, geo["hw"]),
                 dw.weight(x, g, geo["k"], s, p, d))
@@ -48,11 +55,12 @@ def _kernels(algo: str, x, w, g, geo: dict):
             im2col.weight(x, g, geo["k"], s, p, d, G))
 
 
-@pytest.mark.parametrize("algo", ["im2col", "fft", "depthwise"])
+@pytest.mark.parametrize("algo", ["im2col", "fft", "depthwise", "winograd"])
 @pytest.mark.parametrize("seed", range(6))
 def test_algorithm_within_its_float32_error_bound(algo, seed):
     rng = np.random.default_rng(seed)
-    geo = _geometry(rng, stride_one=(algo == "fft" or seed % 2 == 0), depthwise=(algo == "depthwise"))
+    geo = _geometry(rng, stride_one=(algo in ("fft", "winograd") or seed % 2 == 0), depthwise=(algo == "depthwise"),
+                    winograd=(algo == "winograd"))
     x = rng.standard_normal((geo["n"], geo["c"], *geo["hw"]))
     w = rng.standard_normal((geo["o"], geo["c"] // geo["groups"], *geo["k"]))
     out_hw = im2col.out_size(geo["hw"], geo["k"], geo["stride"], geo["pads"], geo["dilation"])
@@ -81,6 +89,8 @@ def test_fft_matches_im2col_in_float64_with_every_option():
 def test_rule_picks_depthwise_and_fft_where_they_win():
     assert select._rule(32, 32, (3, 3), (2, 2), (1, 1), 32) == "depthwise"
     assert select._rule(32, 64, (3, 3), (1, 1), (1, 1), 32) == "im2col"     # channel multiplier 2
+    assert select._rule(64, 128, (3, 3), (1, 1), (1, 1), 1) == "winograd"
+    assert select._rule(3, 64, (3, 3), (1, 1), (1, 1), 1) == "im2col"       # the RGB stem: too few channels
     assert select._rule(32, 32, (5, 5), (1, 1), (1, 1), 1) == "fft"
     assert select._rule(3, 32, (5, 5), (1, 1), (1, 1), 1) == "im2col"      # too few input channels
     assert select._rule(32, 32, (3, 3), (1, 1), (1, 1), 1) == "im2col"
@@ -111,11 +121,12 @@ def test_benchmark_mode_times_once_per_shape_and_keeps_the_choice(monkeypatch):
     assert not calls  # the rule: nothing timed
 
 
-@pytest.mark.parametrize("algo", ["im2col", "fft", "depthwise"])
+@pytest.mark.parametrize("algo", ["im2col", "fft", "depthwise", "winograd"])
 def test_training_gradients_agree_between_algorithms(algo, monkeypatch):
     # the whole primitive (forward, cache, input and weight gradient) with one algorithm forced
     rng = np.random.default_rng(5)
-    shapes = ((3, 6, 10, 9), (6, 1, 5, 3), (6,)) if algo == "depthwise" else ((3, 6, 10, 9), (7, 6, 5, 3), (7,))
+    shapes = {"depthwise": ((3, 6, 10, 9), (6, 1, 5, 3), (6,)), "winograd": ((3, 6, 10, 9), (7, 6, 3, 3), (7,))}.get(
+        algo, ((3, 6, 10, 9), (7, 6, 5, 3), (7,)))
     groups = 6 if algo == "depthwise" else 1
     arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     results = {}

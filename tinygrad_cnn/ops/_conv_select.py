@@ -5,6 +5,7 @@ windows, keeping a cache for the weight gradient when asked), `transpose` (windo
 
 - "im2col": one copy of the window view + one GEMM per group (any stride, dilation, groups). Cache: the columns.
 - "fft": Fourier domain, one small GEMM per frequency (stride 1, groups 1). Cache: the image's spectrum.
+- "winograd": F(2x2, 3x3), 16 GEMMs per 2x2 output tiles (3x3, stride 1, groups 1); forward and input gradient.
 - "depthwise": one multiply-add per kernel tap over all channels (groups = channels). Cache: the padded input.
 
 With `tg.backends.cudnn.benchmark = False` (the default, as in torch) a fixed rule picks (`_rule`). With True,
@@ -23,6 +24,7 @@ import numpy as np
 from . import _conv_depthwise as depthwise
 from . import _conv_fft as fft
 from . import _conv_im2col as im2col
+from . import _conv_winograd as winograd
 from ._windows import Pads, Pair
 
 _chosen: dict[tuple, str] = {}   # process-wide cache of timed choices (cudnn.benchmark mode only)
@@ -30,21 +32,26 @@ forced: list = [None]             # tests: run one algorithm wherever it applies
 
 
 class _Algorithm(NamedTuple):
-    applies: Callable[[Pair, int, int, int], bool]   # (stride, groups, image channels, window channels)
+    applies: Callable[..., bool]                     # (kernel, stride, dilation, groups, C image, C windows)
     forward: Callable[..., tuple]                    # (x, w, b, stride, pads, dilation, groups, out_hw, keep)
     transpose: Callable[..., np.ndarray]             # (g, w, stride, pads, dilation, groups, image_hw)
     weight: Callable[..., np.ndarray]                # (x, g, kernel, stride, pads, dilation, groups, cache)
 
 
 _ALGOS = {
-    "im2col": _Algorithm(lambda s, G, ci, cw: True, im2col.forward, im2col.transpose, im2col.weight),
+    "im2col": _Algorithm(lambda k, s, d, G, ci, cw: True, im2col.forward, im2col.transpose, im2col.weight),
     "fft": _Algorithm(
-        lambda s, G, ci, cw: fft.applies(s, G),
+        lambda k, s, d, G, ci, cw: fft.applies(s, G),
         lambda x, w, b, s, p, d, G, o, keep: fft.forward(x, w, b, p, d, o, keep),
         lambda g, w, s, p, d, G, hw: fft.transpose(g, w, p, d, hw),
         lambda x, g, k, s, p, d, G, cache: fft.weight(x, g, k, p, d, cache)),
+    "winograd": _Algorithm(
+        lambda k, s, d, G, ci, cw: winograd.applies(k, s, d, G),
+        lambda x, w, b, s, p, d, G, o, keep: winograd.forward(x, w, b, p, o, keep),
+        lambda g, w, s, p, d, G, hw: winograd.transpose(g, w, p, hw),
+        None),                      # no Winograd weight gradient: see _conv_winograd
     "depthwise": _Algorithm(
-        lambda s, G, ci, cw: depthwise.applies(ci, cw, G),
+        lambda k, s, d, G, ci, cw: depthwise.applies(ci, cw, G),
         lambda x, w, b, s, p, d, G, o, keep: depthwise.forward(x, w, b, s, p, d, o, keep),
         lambda g, w, s, p, d, G, hw: depthwise.transpose(g, w, s, p, d, hw),
         lambda x, g, k, s, p, d, G, cache: depthwise.weight(x, g, k, s, p, d, cache)),
@@ -60,19 +67,24 @@ def _benchmark_mode() -> bool:
     return bool(cudnn.benchmark)
 
 
-def applicable(stride: Pair, groups: int, c_image: int, c_window: int, *arrays: np.ndarray) -> tuple[str, ...]:
-    """The algorithms that can run this geometry (empty arrays: im2col only, which handles every size)."""
+def applicable(kind: str, kernel: Pair, stride: Pair, dilation: Pair, groups: int, c_image: int, c_window: int,
+               *arrays: np.ndarray) -> tuple[str, ...]:
+    """The algorithms that can run this kernel (empty arrays: im2col only, which handles every size)."""
     if not all(a.size for a in arrays):
         return ("im2col",)
-    return tuple(n for n, a in _ALGOS.items() if a.applies(stride, groups, c_image, c_window))
+    return tuple(n for n, a in _ALGOS.items()
+                 if getattr(a, kind) is not None and a.applies(kernel, stride, dilation, groups, c_image, c_window))
 
 
 def _rule(c_image: int, c_window: int, kernel: Pair, stride: Pair, dilation: Pair, groups: int) -> str:
-    """Without benchmark mode: the tap-by-tap kernel for depthwise convolutions; FFT for stride-1 5x5-and-larger
+    """Without benchmark mode: the tap-by-tap kernel for depthwise convolutions; Winograd for 3x3 stride-1
+    convolutions on at least 64 channels (20-30% faster than im2col there, slower on few channels); FFT for stride-1 5x5-and-larger
     kernels on at least 8 channels each side, where it was 1.5-2.5x faster than im2col on every measured shape
     (docs/benchmarks.md); im2col otherwise."""
     if depthwise.applies(c_image, c_window, groups):
         return "depthwise"
+    if winograd.applies(kernel, stride, dilation, groups) and min(c_image, c_window) >= 64:
+        return "winograd"
     if fft.applies(stride, groups) and kernel[0] * kernel[1] >= 16 and min(c_image, c_window) >= 8:
         return "fft"
     return "im2col"
@@ -107,7 +119,8 @@ def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pa
     """y = conv2d(x, w) + b and, when keep, the weight gradient's cache (algorithm name, array)."""
     args = (x, w, b, stride, pads, dilation, groups, out_hw, keep)
     key = (x.shape, w.shape, stride, pads, dilation, groups, out_hw, keep, x.dtype.str)
-    algo = choose("forward", key, applicable(stride, groups, x.shape[1], w.shape[0], x, w),
+    algo = choose("forward", key, applicable("forward", w.shape[2:], stride, dilation, groups, x.shape[1],
+                                             w.shape[0], x, w),
                   lambda a: lambda: _ALGOS[a].forward(*args),
                   _rule(x.shape[1], w.shape[0], w.shape[2:], stride, dilation, groups))
     y, cache = _ALGOS[algo].forward(*args)
@@ -120,7 +133,8 @@ def transpose(g: np.ndarray, w: np.ndarray, stride: Pair, pads: Pads, dilation: 
     args = (g, w, stride, pads, dilation, groups, image_hw)
     key = (g.shape, w.shape, stride, pads, dilation, groups, image_hw, g.dtype.str)
     c_image = w.shape[1] * groups
-    algo = choose("transpose", key, applicable(stride, groups, c_image, w.shape[0], g, w),
+    algo = choose("transpose", key, applicable("transpose", w.shape[2:], stride, dilation, groups, c_image,
+                                               w.shape[0], g, w),
                   lambda a: lambda: _ALGOS[a].transpose(*args),
                   _rule(c_image, w.shape[0], w.shape[2:], stride, dilation, groups))
     return _ALGOS[algo].transpose(*args)
@@ -133,7 +147,8 @@ def weight(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, pads: Pads,
         return _ALGOS[cache[0]].weight(x, g, kernel, stride, pads, dilation, groups, cache[1])
     args = (x, g, kernel, stride, pads, dilation, groups, None)
     key = (x.shape, g.shape, kernel, stride, pads, dilation, groups, x.dtype.str)
-    algo = choose("weight", key, applicable(stride, groups, x.shape[1], g.shape[1], x, g),
+    algo = choose("weight", key, applicable("weight", kernel, stride, dilation, groups, x.shape[1], g.shape[1],
+                                            x, g),
                   lambda a: lambda: _ALGOS[a].weight(*args),
                   _rule(x.shape[1], g.shape[1], kernel, stride, dilation, groups))
     return _ALGOS[algo].weight(*args)
