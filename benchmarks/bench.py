@@ -188,12 +188,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--profile", action="store_true", help="print a cProfile of the LeNet-5 training step")
     p.add_argument("--models", nargs="+", metavar="NAME", help="only these models (default: all)")
     p.add_argument("--no-micro", action="store_true", help="skip the micro benchmarks")
+    p.add_argument("--force-algorithm", choices=("im2col", "fft", "winograd", "depthwise"),
+                   help="run this conv algorithm wherever it applies (im2col everywhere = the library before "
+                        "issue 13's algorithm choice)")
     p.add_argument("--rule", action="store_true",
                    help="tinygrad_cnn picks conv algorithms by its fixed rule (default: cudnn.benchmark timing)")
     p.add_argument("--rss-child", nargs=2, metavar=("FRAMEWORK", "MODEL"), help=argparse.SUPPRESS)
     p.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     _set_benchmark_mode(not args.rule)
+    if args.force_algorithm:
+        from tinygrad_cnn.ops import _conv_select
+
+        _conv_select.forced[0] = args.force_algorithm
     if args.profile_child:
         torch.set_num_threads(1)
         profile_child()
