@@ -150,3 +150,22 @@ def test_first_order_loss_gradients_stay_numpy_and_float32():
               F.binary_cross_entropy(F.softmax(x, 1), F.softmax(x.detach() * 2, 1))):
         (g,) = tg.autograd.grad(y, x)
         assert g.dtype == tg.float32 and not g.requires_grad
+
+
+def test_cross_entropy_allows_changing_the_logits_in_place_after_the_loss_as_torch():
+    """The loss keeps its softmax output, not the logits (as torch keeps log_softmax's output): an in-place change
+    of the logits afterwards leaves backward, and create_graph second derivatives, intact."""
+    torch = pytest.importorskip("torch")
+    w = rand(4, 5, seed=23)
+    t = np.array([0, 1, 4, 3])
+    res = []
+    for m in (tg, torch):
+        wt = m.tensor(w, requires_grad=True)
+        logits = wt * 2
+        loss = m.nn.functional.cross_entropy(logits, m.tensor(t), label_smoothing=0.1)
+        logits.mul_(3)
+        (g,) = m.autograd.grad(loss, wt, create_graph=True)
+        (h,) = m.autograd.grad((g * g).sum(), wt)
+        res.append((g.detach().numpy(), h.numpy()))
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-10, atol=1e-14)

@@ -13,7 +13,7 @@ from ..autograd.function import Context
 from ._dual import call, log, raw, reshape, where
 from ._primitive import Primitive
 from .selection import Maximum
-from .softmax import Softmax, _shifted
+from .softmax import _shifted, softmax_grad
 
 
 def _reduce(loss: np.ndarray, reduction: str, denom: np.ndarray | float) -> np.ndarray:
@@ -88,13 +88,16 @@ class CrossEntropy(Primitive):
     With label smoothing eps the per-position loss is (1 - eps) * nll + eps / C * (-sum_c w_c log p_c); 'mean'
     divides by the summed target weights of the non-ignored positions. Backward with p = softmax(x):
     grad_x = gi * [(1 - eps) w_t (p - onehot) + eps / C * (p * sum(w) - w)], gi the per-position upstream grad.
-    p is a differentiable function of x: the backward passes it through Softmax (the forward's p as its cached
-    value), so under create_graph it is recorded and second derivatives see d p / d x.
+
+    p is a differentiable function of x, so it is a second output (nn.functional returns only the loss): saved as
+    an output, it comes back under create_graph attached to this node, and a second derivative through p arrives
+    as p's gradient g_p (softmax_grad). Saving x instead would make an in-place change of the logits after the
+    loss an error, which torch (saving log_softmax's output) does not raise.
     """
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None, ignore_index: int,
-                reduction: str, label_smoothing: float) -> np.ndarray:
+                reduction: str, label_smoothing: float) -> tuple[np.ndarray, np.ndarray]:
         C = x.shape[1]
         s = _shifted(x, 1)                                     # (N, C, *), <= 0: exp cannot overflow
         e = np.exp(s)
@@ -112,27 +115,38 @@ class CrossEntropy(Primitive):
                 sum_logp = (s * wb).sum(axis=1) - weight.sum() * lse
             loss = loss - (label_smoothing / C) * sum_logp * valid
         denom = w_t.sum()
-        ctx.save_for_backward(x, e / sumexp, t, valid, w_t, weight)
+        p = e / sumexp                                         # (N, C, *) softmax(x), the second output
+        ctx.save_for_backward(p, t, valid, w_t, weight)
         ctx.opts = (reduction, label_smoothing, denom)
-        return _reduce(loss, reduction, denom)
+        ctx.set_materialize_grads(False)                       # p's gradient is None unless p is differentiated
+        return _reduce(loss, reduction, denom), p
 
     @staticmethod
-    def backward(ctx: Context, g: np.ndarray) -> tuple:
-        x, p, t, valid, w_t, weight = ctx.saved_tensors
-        reduction, eps, denom = ctx.opts
-        p = call(Softmax, x, 1, p)                             # (N, C, *): recorded under create_graph, else p
-        C, dtype = raw(p).shape[1], raw(p).dtype
-        gi = _per_position(g, reduction, denom)                # () or (N, *)
-        hard = gi * ((1 - eps) * w_t)                          # (N, *)
-        coef = hard
-        if eps > 0:
-            smooth = gi * ((eps / C) * valid.astype(dtype))    # (N, *)
-            coef = hard + smooth * (C if weight is None else weight.sum())  # sum_c w_c
-        grad = p * _with_class_axis(coef) - call(ClassScatter, hard, t, raw(p).shape)
-        if eps > 0:
-            wb = 1 if weight is None else weight.reshape((1, -1) + (1,) * (p.ndim - 2))
-            grad = grad - _with_class_axis(smooth) * wb
+    def backward(ctx: Context, g: np.ndarray | None, g_p: np.ndarray | None = None) -> tuple:
+        p, t, valid, w_t, weight = ctx.saved_tensors
+        grad = None if g is None else _cross_entropy_grad(ctx, g, p, t, valid, w_t, weight)
+        if g_p is not None:  # only when a gradient of this loss is itself differentiated (through p)
+            gp = softmax_grad(p, g_p, (1,))
+            grad = gp if grad is None else grad + gp
         return grad, None, None, None, None, None
+
+
+def _cross_entropy_grad(ctx: Context, g, p, t: np.ndarray, valid: np.ndarray, w_t: np.ndarray,
+                        weight: np.ndarray | None):
+    """The loss's gradient with respect to x (N, C, *) from p = softmax(x) (an array, or the output Tensor)."""
+    reduction, eps, denom = ctx.opts
+    C, dtype = raw(p).shape[1], raw(p).dtype
+    gi = _per_position(g, reduction, denom)                    # () or (N, *)
+    hard = gi * ((1 - eps) * w_t)                              # (N, *)
+    coef = hard
+    if eps > 0:
+        smooth = gi * ((eps / C) * valid.astype(dtype))        # (N, *)
+        coef = hard + smooth * (C if weight is None else weight.sum())  # sum_c w_c
+    grad = p * _with_class_axis(coef) - call(ClassScatter, hard, t, raw(p).shape)
+    if eps > 0:
+        wb = 1 if weight is None else weight.reshape((1, -1) + (1,) * (p.ndim - 2))
+        grad = grad - _with_class_axis(smooth) * wb
+    return grad
 
 
 class NLLLoss(Primitive):

@@ -43,16 +43,13 @@ class LogSoftmax(Primitive):
 class Softmax(Primitive):
     """softmax(x, dim) = exp(x) / sum(exp(x), dim). Shape: x (*) -> (*), the same shape.
 
-    Backward from the saved output y: grad_x = y * (g - sum(g * y, dim)).
-    `out`: the caller's softmax(x) when it has one (CrossEntropy's backward), so recording costs no recompute.
+    Backward from the saved output y: grad_x = y * (g - sum(g * y, dim)) (softmax_grad).
     """
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, dim: int, out: np.ndarray | None = None) -> np.ndarray:
+    def forward(ctx: Context, x: np.ndarray, dim: int) -> np.ndarray:
         ctx.dim = (dim % x.ndim,) if x.ndim else ()
-        if out is not None:  # softmax(x) already computed by the caller (a fused loss): only record it
-            pass
-        elif x.size == 0:
+        if x.size == 0:
             out = x.copy()
         else:
             e = np.exp(_shifted(x, dim))
@@ -63,4 +60,10 @@ class Softmax(Primitive):
     @staticmethod
     def backward(ctx: Context, g: np.ndarray) -> tuple[np.ndarray, None]:
         (out,) = ctx.saved_tensors
-        return out * (g - dsum(g * out, ctx.dim, True)), None, None
+        return softmax_grad(out, g, ctx.dim), None
+
+
+def softmax_grad(out, g, dims: tuple):
+    """The gradient of softmax along dims from its output: out * (g - sum(g * out, dims)). Shape: (*) -> (*).
+    Used by Softmax and by CrossEntropy for its softmax output (one formula, both carriers)."""
+    return out * (g - dsum(g * out, dims, True))

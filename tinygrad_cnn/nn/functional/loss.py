@@ -21,11 +21,14 @@ __all__ = ["nll_loss", "cross_entropy", "mse_loss", "l1_loss", "smooth_l1_loss",
 
 
 def _class_loss(op: Any, input: Tensor, t: Any, w: Any, *opts: Any) -> Tensor:
-    """Run a class-index primitive on (N, C, *) data; an unbatched (C) input is treated as N = 1."""
+    """Run a class-index primitive on (N, C, *) data; an unbatched (C) input is treated as N = 1.
+    CrossEntropy also outputs its softmax (for its second derivatives): only the loss is returned."""
     if input.ndim == 1:
         out = op.apply(input.reshape(1, -1), t.reshape(1), w, *opts)
+        out = out[0] if isinstance(out, tuple) else out
         return out.reshape(()) if out.ndim else out
-    return op.apply(input, t, w, *opts)
+    out = op.apply(input, t, w, *opts)
+    return out[0] if isinstance(out, tuple) else out
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
