@@ -128,8 +128,9 @@ def test_malicious_pickles_are_refused_and_execute_nothing(tmp_path: Any, marker
     names = {"os.system": r"(posix|os)\.system", "eval": r"builtins\.eval", "getattr_chain": r"builtins\.getattr",
              "torch.hub.load": r"torch\.hub\.load", "whole_model": r"torch\.nn\.modules"}
     path = torch_zip(tmp_path / "evil.pt", payloads[kind]())
-    with pytest.raises(pickle.UnpicklingError, match=names[kind] + r".*not allowed.*weights_only"):
+    with pytest.raises(pickle.UnpicklingError, match=names[kind] + r".*not allowed.*weights_only") as info:
         tg.load(path)
+    assert isinstance(info.value, RuntimeError)  # also what tg.load raises for any bad file (one CLI line)
     assert not marker.exists()
 
 
@@ -161,4 +162,14 @@ def test_tensor_reaching_past_its_storage_is_refused(tmp_path: Any) -> None:
     assert evil != pkl
     path = torch_zip(tmp_path / "oob.pt", evil, {"0": raw})
     with pytest.raises(pickle.UnpicklingError, match="reaches past its storage"):
+        tg.load(path)
+
+
+@pytest.mark.parametrize("zipfile_format", [True, False], ids=["zip", "legacy"])
+def test_truncated_torch_checkpoint_names_the_file(tmp_path: Any, zipfile_format: bool) -> None:
+    path = tmp_path / "cut.pt"
+    torch.save({"w": torch.randn(64, 64)}, path, _use_new_zipfile_serialization=zipfile_format)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 4000])
+    with pytest.raises(RuntimeError, match=r"cut\.pt.*(truncated|corrupt|not)"):
         tg.load(path)

@@ -39,6 +39,11 @@ _DTYPES = {"float32": np.float32, "float": np.float32, "float64": np.float64, "d
            "uint8": np.uint8, "bool": np.bool_, "complex64": np.complex64, "complex128": np.complex128}
 
 
+class UnsafeCheckpointError(pickle.UnpicklingError, RuntimeError):
+    """A torch checkpoint refused: a global outside the allowlist, or data that cannot be a tensor. A
+    pickle.UnpicklingError (as torch raises) and a RuntimeError (as every other damaged file in tg.load)."""
+
+
 class StorageType:
     """What `torch.FloatStorage` & co. unpickle to: the element dtype of a storage."""
 
@@ -60,15 +65,16 @@ def _bf16(raw: bytes) -> np.ndarray:
 
 
 def _elements(raw: bytes, dtype: Any, numel: int | None, where: str) -> np.ndarray:
+    """raw little-endian bytes as a flat array; ValueError when they cannot hold `numel` elements (damage)."""
     if dtype == "bf16":
         arr = _bf16(raw[:len(raw) - len(raw) % 2])
     else:
         dt = np.dtype(dtype).newbyteorder("<")
         if len(raw) % dt.itemsize:
-            raise pickle.UnpicklingError(f"storage {where}: {len(raw)} bytes is not a whole number of {dt}")
+            raise ValueError(f"storage {where}: {len(raw)} bytes is not a whole number of {dt}")
         arr = np.frombuffer(raw, dtype=dt)
     if numel is not None and arr.size < numel:
-        raise pickle.UnpicklingError(f"storage {where} holds {arr.size} elements, the checkpoint says {numel}")
+        raise ValueError(f"storage {where} holds {arr.size} elements, the checkpoint says {numel}")
     return arr
 
 
@@ -76,20 +82,20 @@ def _rebuild_tensor(storage: Any, offset: int, size: Any, stride: Any, requires_
                     hooks: Any = None, metadata: Any = None, dtype: Any = None) -> Tensor:
     """torch._utils._rebuild_tensor_v2 (and v3 with an explicit dtype over an untyped storage)."""
     if not isinstance(storage, Storage):
-        raise pickle.UnpicklingError(f"a tensor must be built on a storage, got {type(storage).__name__}")
+        raise UnsafeCheckpointError(f"a tensor must be built on a storage, got {type(storage).__name__}")
     data = storage.data
     if data is None:
         return None  # the legacy reader's first pass: storages not read yet
     if dtype is not None and not isinstance(dtype, StorageType):
-        raise pickle.UnpicklingError("_rebuild_tensor_v3: the dtype is not a torch dtype")
+        raise UnsafeCheckpointError("_rebuild_tensor_v3: the dtype is not a torch dtype")
     if dtype is not None and dtype.dtype != data.dtype:  # v3: typed view of untyped bytes
         data = _elements(data.tobytes(), dtype.dtype, None, "(v3)")
     size, stride, offset = tuple(int(s) for s in size), tuple(int(s) for s in stride), int(offset)
     if len(size) != len(stride) or min(size + stride + (offset,), default=0) < 0:
-        raise pickle.UnpicklingError(f"tensor geometry size={size} stride={stride} offset={offset} is invalid")
+        raise UnsafeCheckpointError(f"tensor geometry size={size} stride={stride} offset={offset} is invalid")
     last = offset + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else offset - 1
     if last >= data.size:
-        raise pickle.UnpicklingError(f"tensor size={size} stride={stride} offset={offset} reaches past its storage "
+        raise UnsafeCheckpointError(f"tensor size={size} stride={stride} offset={offset} reaches past its storage "
                                      f"of {data.size} elements")
     view = np.lib.stride_tricks.as_strided(data[offset:], size, [s * data.itemsize for s in stride]) \
         if all(size) else np.zeros(size, data.dtype)
@@ -107,7 +113,7 @@ def _rebuild_parameter(data: Any, requires_grad: Any, hooks: Any = None, state: 
     if data is None:
         return None  # the legacy reader's first pass
     if not isinstance(data, Tensor):
-        raise pickle.UnpicklingError(f"a Parameter must wrap a tensor, got {type(data).__name__}")
+        raise UnsafeCheckpointError(f"a Parameter must wrap a tensor, got {type(data).__name__}")
     return Parameter(data, requires_grad=bool(requires_grad))
 
 
@@ -115,7 +121,7 @@ def _rebuild_from_type_v2(func: Any, new_type: Any, args: Any, state: Any) -> An
     """torch._tensor._rebuild_from_type_v2: only tensors and parameters (no arbitrary subclasses)."""
     if func not in (_rebuild_tensor, _rebuild_tensor_v3, _rebuild_parameter) or new_type not in ("Tensor",
                                                                                                  "Parameter"):
-        raise pickle.UnpicklingError("_rebuild_from_type_v2 is allowed only for torch.Tensor and Parameter")
+        raise UnsafeCheckpointError("_rebuild_from_type_v2 is allowed only for torch.Tensor and Parameter")
     t = func(*args)
     return _rebuild_parameter(t, True) if new_type == "Parameter" else t
 
@@ -123,7 +129,7 @@ def _rebuild_from_type_v2(func: Any, new_type: Any, args: Any, state: Any) -> An
 def _codecs_encode(obj: Any, encoding: str = "utf-8") -> bytes:
     """How pickle protocol 2 stores bytes; only text-to-bytes encodings are allowed."""
     if not isinstance(obj, str) or encoding not in ("latin1", "latin-1", "utf-8", "utf8"):
-        raise pickle.UnpicklingError(f"_codecs.encode is allowed only for str with latin1/utf-8, got {encoding!r}")
+        raise UnsafeCheckpointError(f"_codecs.encode is allowed only for str with latin1/utf-8, got {encoding!r}")
     return obj.encode(encoding)
 
 
@@ -137,7 +143,7 @@ def _device(*args: Any) -> str:
 
 def _get_layout(name: str) -> str:
     if name != "torch.strided":
-        raise pickle.UnpicklingError(f"only dense (strided) tensors can be loaded, got layout {name}")
+        raise UnsafeCheckpointError(f"only dense (strided) tensors can be loaded, got layout {name}")
     return name
 
 
@@ -176,7 +182,7 @@ class _SafeUnpickler(pickle.Unpickler):
         try:
             return _ALLOWED[(module, name)]
         except KeyError:
-            raise pickle.UnpicklingError(
+            raise UnsafeCheckpointError(
                 f"tg.load: {self._where} refers to the global {module}.{name}, which is not allowed: loading reads "
                 f"tensors and plain containers only (torch's weights_only=True rule) and never runs code from a "
                 f"file. If you trust the file, load it with torch.load and pass the state dict to "
@@ -185,9 +191,9 @@ class _SafeUnpickler(pickle.Unpickler):
     def persistent_load(self, pid: Any) -> Storage:
         if not (isinstance(pid, tuple) and len(pid) in (5, 6) and pid[0] == "storage"
                 and isinstance(pid[1], StorageType) and isinstance(pid[2], (str, int))):
-            raise pickle.UnpicklingError(f"tg.load: {self._where} has an unexpected persistent id {pid!r:.100}")
+            raise UnsafeCheckpointError(f"tg.load: {self._where} has an unexpected persistent id {pid!r:.100}")
         if len(pid) == 6 and pid[5] is not None:
-            raise pickle.UnpicklingError(f"tg.load: {self._where} uses storage views (torch < 0.4), not supported")
+            raise UnsafeCheckpointError(f"tg.load: {self._where} uses storage views (torch < 0.4), not supported")
         numel = pid[4] if isinstance(pid[4], int) else None
         return self._load_storage(pid[1].dtype, str(pid[2]), numel)
 
@@ -201,18 +207,18 @@ def load_zip(f: Any, where: str) -> Any:
     with zipfile.ZipFile(f) as z:
         pkl = [n for n in z.namelist() if n.endswith("data.pkl") and n.count("/") == 1]
         if not pkl:
-            raise pickle.UnpicklingError(f"tg.load: {where} is a zip archive without a torch data.pkl")
+            raise UnsafeCheckpointError(f"tg.load: {where} is a zip archive without a torch data.pkl")
         root = pkl[0][:-len("data.pkl")]
         order = z.read(root + "byteorder").decode().strip() if root + "byteorder" in z.namelist() else "little"
         if order != "little":
-            raise pickle.UnpicklingError(f"tg.load: {where} was written big-endian; only little-endian is read")
+            raise UnsafeCheckpointError(f"tg.load: {where} was written big-endian; only little-endian is read")
         cache: dict[str, Storage] = {}
 
         def storage(dtype: Any, key: str, numel: int | None) -> Storage:
             if key not in cache:
                 name = f"{root}data/{key}"
                 if name not in z.namelist():
-                    raise pickle.UnpicklingError(f"tg.load: {where} lacks the storage record {name}")
+                    raise UnsafeCheckpointError(f"tg.load: {where} lacks the storage record {name}")
                 cache[key] = Storage(_elements(z.read(name), dtype, numel, name))
             return cache[key]
 
@@ -229,11 +235,11 @@ def load_legacy(raw: bytes, where: str) -> Any:
         return _SafeUnpickler(stream, load_storage, where).load()
 
     if next_pickle() != _LEGACY_MAGIC:
-        raise pickle.UnpicklingError(f"tg.load: {where} is not a torch checkpoint (bad magic number)")
+        raise UnsafeCheckpointError(f"tg.load: {where} is not a torch checkpoint (bad magic number)")
     next_pickle()  # protocol version
     info = next_pickle()
     if isinstance(info, dict) and not info.get("little_endian", True):
-        raise pickle.UnpicklingError(f"tg.load: {where} was written big-endian; only little-endian is read")
+        raise UnsafeCheckpointError(f"tg.load: {where} was written big-endian; only little-endian is read")
     dtypes: dict[str, Any] = {}
     def note_dtype(dtype: Any, key: str, numel: int | None) -> Storage:
         dtypes.setdefault(key, dtype)
@@ -246,14 +252,14 @@ def load_legacy(raw: bytes, where: str) -> Any:
     storages: dict[str, Storage] = {}
     for key in keys if isinstance(keys, list) else []:
         if key not in dtypes:
-            raise pickle.UnpicklingError(f"tg.load: {where} lists a storage {key!r} no tensor uses")
+            raise UnsafeCheckpointError(f"tg.load: {where} lists a storage {key!r} no tensor uses")
         (count,) = struct.unpack("<q", stream.read(8))
         itemsize = 2 if dtypes[key] == "bf16" else np.dtype(dtypes[key]).itemsize
         storages[key] = Storage(_elements(stream.read(max(count, 0) * itemsize), dtypes[key], count, key))
 
     def storage(dtype: Any, key: str, numel: int | None) -> Storage:
         if key not in storages:
-            raise pickle.UnpicklingError(f"tg.load: {where} lacks the data of storage {key!r}")
+            raise UnsafeCheckpointError(f"tg.load: {where} lacks the data of storage {key!r}")
         return storages[key]
 
     return _unpickle(raw[start:end], storage, where)
@@ -297,8 +303,10 @@ def load(f: Any, kind: str, where: str) -> Any:
             with open(f, "rb") as fh:
                 return load_legacy(fh.read(), where)
         return load_legacy(f.read(), where)
-    except pickle.UnpicklingError:
+    except UnsafeCheckpointError:
         raise
+    except pickle.UnpicklingError as e:  # the pickle itself is broken
+        raise RuntimeError(f"tg.load: {where} is a truncated or corrupt torch checkpoint ({e})") from e
     except (zipfile.BadZipFile, EOFError, struct.error, ValueError, KeyError, IndexError, TypeError,
             AttributeError, OSError, RecursionError) as e:
         raise RuntimeError(f"tg.load: {where} is a truncated or corrupt torch checkpoint ({type(e).__name__}: "

@@ -1,5 +1,9 @@
 """`tg.save` / `tg.load` (checkpoints without pickle) and `tg.load_torch_state_dict` (weights from torch).
 
+`tg.load` also reads .safetensors files (by the suffix; tg.safetensors) and PyTorch's own checkpoints (by their
+content; _torch_format.py, torch's weights_only rule, no code from the file ever runs); `tg.save` to a
+.safetensors path writes one. See docs/interop.md.
+
 File format: a numpy .npz archive. Entry `__structure__` holds UTF-8 JSON describing the object (dicts, ordered
 dicts, lists, tuples, numbers, strings, None, dtypes) in which every array is a reference to another entry
 (`t0`, `t1`, ...). Loading uses `json` and numpy's .npy reader without pickle, so a checkpoint can never run
@@ -221,8 +225,8 @@ def load(f: _PathLike, map_location: Any = None, weights_only: bool = True) -> A
             have written (a JSON list, an empty or unknown entry, an unhashable key, an unknown dtype, nesting
             deeper than 100 levels, a missing member, a non-numeric array, a member larger or smaller than its
             declared shape). The message names the file, the place in the structure and the problem.
-        pickle.UnpicklingError: a torch checkpoint refers to a global outside the allowlist (e.g. a whole pickled
-            model, or a malicious file).
+            A torch checkpoint that refers to a global outside the allowlist (a whole pickled model, a malicious
+            file) raises a RuntimeError that is also a pickle.UnpicklingError, naming the global.
     """
     from ._tensor_args import check_device
 
