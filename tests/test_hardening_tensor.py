@@ -53,6 +53,8 @@ def test_object_arrays_are_refused():
     arr = np.array([1, "a"], dtype=object)
     _raises_like_torch(lambda m: m.tensor(arr), "can't convert np.ndarray of type numpy.object_")
     _raises_like_torch(lambda m: m.from_numpy(arr), "numpy.object_")
+    _raises_like_torch(lambda m: m.as_tensor(arr), "numpy.object_")
+    _raises_like_torch(lambda m: m.Tensor(np.array(["a", "b"])), "numpy.str_")
 
 
 # --- 8. uint8 index = mask; x[[]] ------------------------------------------------------------------------------

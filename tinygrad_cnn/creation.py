@@ -172,6 +172,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     if isinstance(data, Tensor) and dtype is None:
         return data
     if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtypes.to_numpy_dtype(dtype)) == data.dtype):
+        _check_array_dtype(data, "as_tensor")
         return _finish(data, False, device, "as_tensor")
     return tensor(data, dtype, device)
 

@@ -37,6 +37,10 @@ class Tensor(ArithmeticMixin, PointwiseMixin, CompareMixin, ReduceMixin, ShapeMi
 
     def __init__(self, data: Any = None, requires_grad: bool = False) -> None:
         if isinstance(data, np.ndarray):
+            if data.dtype.kind not in "biufc":  # no object/string tensors, as torch
+                from .creation import _check_array_dtype
+
+                _check_array_dtype(data, "Tensor")
             arr = data
         else:  # torch.Tensor(list) makes a float tensor of the default dtype
             arr = np.asarray([] if data is None else data, dtype=dtypes.get_default_dtype().np)
@@ -57,7 +61,7 @@ class Tensor(ArithmeticMixin, PointwiseMixin, CompareMixin, ReduceMixin, ShapeMi
         """Fast internal constructor: no copy, no checks."""
         t = cls.__new__(cls)
         t._data = arr
-        t.grad = None
+        t.__dict__["grad"] = None  # past the checking setter: this runs for every op output
         t.grad_fn = None
         t.requires_grad = False
         t._output_nr = 0
