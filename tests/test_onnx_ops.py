@@ -329,3 +329,12 @@ def test_integer_inputs_embedding_and_tensor_indices() -> None:
     frozen = Fn(lambda i, e: e.weight[tg.tensor(i.numpy())], emb)  # indices through numpy: caught
     with pytest.raises(tg.onnx.ExportError, match="depends on the input"):
         tg.onnx.export(frozen, tg.tensor([1, 2, 3]), None)
+
+
+def test_torch_options_without_an_equivalent_are_refused() -> None:
+    model = nn.Linear(2, 2)
+    for option in ({"export_params": False}, {"keep_initializers_as_inputs": True},
+                   {"training": tg.onnx.TrainingMode.TRAINING}):
+        with pytest.raises(NotImplementedError, match=next(iter(option))):
+            tg.onnx.export(model, tg.randn(1, 2), None, **option)
+    tg.onnx.export(model, (tg.randn(1, 2),), None, dynamo=True)  # accepted, same exporter

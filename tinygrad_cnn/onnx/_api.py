@@ -16,11 +16,11 @@ from ._modules import MODULES
 from ._trace import Trace, key_of
 
 
-def export(model: Any, args: Any, f: Any = None, *, kwargs: dict | None = None, export_params: bool = True,
-           verbose: bool | None = None, input_names: Sequence[str] | None = None,
-           output_names: Sequence[str] | None = None, opset_version: int | None = None,
-           dynamic_axes: dict | None = None, training: TrainingMode = TrainingMode.EVAL,
-           do_constant_folding: bool = True) -> Any:
+def export(model: Any, args: Any = (), f: Any = None, *, kwargs: dict | None = None, verbose: bool | None = None,
+           input_names: Sequence[str] | None = None, output_names: Sequence[str] | None = None,
+           opset_version: int | None = None, dynamo: bool = False, export_params: bool = True,
+           keep_initializers_as_inputs: bool = False, dynamic_axes: dict | None = None,
+           training: TrainingMode = TrainingMode.EVAL, do_constant_folding: bool = True) -> Any:
     """Export `model` to ONNX by running it once on `args` (a Tensor or a tuple of them) and translating the ops.
 
     f: a path (written atomically) or a binary file object; None only returns the model.
@@ -28,14 +28,15 @@ def export(model: Any, args: Any, f: Any = None, *, kwargs: dict | None = None, 
     dynamic_axes: {name: {axis: "dim_name"}} or {name: [axis, ...]} marks axes (e.g. the batch) symbolic.
     training: TrainingMode.EVAL (default) exports eval-mode behaviour (BatchNorm with its running statistics,
     Dropout as identity) and restores the model's modes afterwards; PRESERVE exports the mode the model is in.
-    Returns the onnx.ModelProto (torch returns None; the file is the same).
+    dynamo: accepted for torch scripts and ignored (there is one exporter: the trace); do_constant_folding is
+    always on. Returns the onnx.ModelProto (torch returns None or an ONNXProgram; the file is the same).
 
     Raises:
         ImportError: the 'onnx' extra is not installed.
         tg.onnx.ExportError: an op with no ONNX translation, naming the op and the module it ran in.
     """
     onnx = require_onnx()
-    opset = _check_options(onnx, opset_version, training, export_params)
+    opset = _check_options(onnx, opset_version, training, not export_params or keep_initializers_as_inputs)
     inputs = args if isinstance(args, tuple) else (args,)
     if inputs and isinstance(inputs[-1], dict) and kwargs is None:  # torch: a trailing dict holds kwargs
         inputs, kwargs = inputs[:-1], inputs[-1]
@@ -85,7 +86,8 @@ def _model(onnx: Any, b: GraphBuilder, inputs: list, outputs: list) -> Any:
     return proto
 
 
-def _check_options(onnx: Any, opset_version: int | None, training: TrainingMode, export_params: bool) -> int:
+def _check_options(onnx: Any, opset_version: int | None, training: TrainingMode, params_as_inputs: bool) -> int:
+    """The opset to write; NotImplementedError for the options this exporter does not have."""
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
     if not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
         raise ValueError(f"tg.onnx.export: opset_version must be in [{MIN_OPSET}, "
@@ -93,8 +95,9 @@ def _check_options(onnx: Any, opset_version: int | None, training: TrainingMode,
     if training == TrainingMode.TRAINING:
         raise NotImplementedError("tg.onnx.export: training=TrainingMode.TRAINING is not supported (ONNX graphs "
                                   "for inference: EVAL or PRESERVE)")
-    if not export_params:
-        raise NotImplementedError("tg.onnx.export: export_params=False is not supported (weights are stored)")
+    if params_as_inputs:
+        raise NotImplementedError("tg.onnx.export: export_params=False and keep_initializers_as_inputs=True are "
+                                  "not supported (weights are stored as initializers)")
     return opset
 
 
