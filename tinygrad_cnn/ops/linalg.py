@@ -1,8 +1,8 @@
 """Linear-algebra primitives: Solve, LogAbsDet, Eigh, Svd, Qr (LAPACK through numpy.linalg).
 
-Each backward is written once with operators (`+ - * / @`, `x[...]`, `.mT`, which mean the same on numpy arrays
-and on Tensors) and `_dual.call` of these primitives, so it runs on arrays for a first-order backward and on
-Tensors (recorded, differentiable again) under create_graph. The formulas are torch's (FunctionsManual.cpp):
+Each backward is written once with operators (`+ - * / @`, `x[...]`, which mean the same on numpy arrays and on
+Tensors), `_dual.swap_last` (a batched transpose) and `_dual.call` of these primitives, so it runs on arrays for a
+first-order backward and on Tensors (recorded, differentiable again) under create_graph. The formulas are torch's (FunctionsManual.cpp):
 inverses are never formed, a solve is used instead.
 """
 from __future__ import annotations
@@ -17,6 +17,9 @@ from ._primitive import Primitive
 
 class LinAlgError(RuntimeError):
     """A linear-algebra routine failed on its input (torch.linalg.LinAlgError, a RuntimeError)."""
+
+
+_T = _dual.swap_last  # the last two dims swapped, on arrays and Tensors (ndarray.mT needs numpy >= 2)
 
 
 def _dtype(like: Any) -> np.dtype:
@@ -45,8 +48,8 @@ class Solve(Primitive):
     @staticmethod
     def backward(ctx, g):
         a, x = ctx.saved_tensors
-        gb = _dual.call(Solve, a.mT, g)
-        ga = -(gb @ x.mT) if ctx.needs_input_grad[0] else None
+        gb = _dual.call(Solve, _T(a), g)
+        ga = -(gb @ _T(x)) if ctx.needs_input_grad[0] else None
         return ga, (gb if ctx.needs_input_grad[1] else None)
 
 
@@ -63,7 +66,7 @@ class LogAbsDet(Primitive):
         (a,) = ctx.saved_tensors
         n = a.shape[-1]
         inv = _dual.call(Solve, a, _eye(n, a))
-        return g[..., None, None] * inv.mT
+        return g[..., None, None] * _T(inv)
 
 
 class Eigh(Primitive):
@@ -85,12 +88,12 @@ class Eigh(Primitive):
         eye = _eye(n, lam)
         inner = 0
         if g_v is not None:
-            vtgv = v.mT @ g_v
+            vtgv = _T(v) @ g_v
             gap = lam[..., None, :] - lam[..., :, None] + eye  # 1 on the diagonal, where skew is 0
-            inner = (vtgv - vtgv.mT) * 0.5 * (1 - eye) / gap
+            inner = (vtgv - _T(vtgv)) * 0.5 * (1 - eye) / gap
         if g_lam is not None:
             inner = inner + g_lam[..., None] * eye
-        return v @ inner @ v.mT, None
+        return v @ inner @ _T(v), None
 
 
 class Svd(Primitive):
@@ -120,24 +123,24 @@ class Svd(Primitive):
 def _svd_vectors_grad(u: Any, s: Any, vh: Any, g_u: Any, g_s: Any, g_vh: Any, eye: np.ndarray) -> Any:
     """torch's svd_backward when U or Vh has a gradient (real case)."""
     m, n = u.shape[-2], vh.shape[-1]
-    v = vh.mT
+    v = _T(vh)
     s2 = s * s
     gap = s2[..., None, :] - s2[..., :, None] + eye  # E_jk = S_k^2 - S_j^2, 1 on the diagonal
     inner = 0
     if g_u is not None:
-        uhgu = u.mT @ g_u
-        inner = (uhgu - uhgu.mT) * s[..., None, :] / gap
+        uhgu = _T(u) @ g_u
+        inner = (uhgu - _T(uhgu)) * s[..., None, :] / gap
     if g_vh is not None:
-        g_v = g_vh.mT
-        vhgv = v.mT @ g_v
-        inner = inner + s[..., :, None] * (vhgv - vhgv.mT) / gap
+        g_v = _T(g_vh)
+        vhgv = _T(v) @ g_v
+        inner = inner + s[..., :, None] * (vhgv - _T(vhgv)) / gap
     if g_s is not None:
         inner = inner + g_s[..., None] * eye
     if m > n and g_u is not None:
         gus = g_u / s[..., None, :]
-        return (u @ inner + gus - u @ (u.mT @ gus)) @ vh
+        return (u @ inner + gus - u @ (_T(u) @ gus)) @ vh
     if m < n and g_vh is not None:
-        gvs = (g_vh.mT / s[..., None, :]).mT
+        gvs = _T(_T(g_vh) / s[..., None, :])
         return u @ (inner @ vh + gvs - (gvs @ v) @ vh)
     return u @ inner @ vh
 
@@ -162,8 +165,8 @@ class Qr(Primitive):
             raise RuntimeError(f"linalg.qr: the derivative is implemented for inputs with m >= n in mode "
                                f"'reduced' (got A of shape {ctx.shape}, Q {q.shape}); torch also refuses "
                                f"mode='complete' with m > n")
-        mm = r @ g_r.mT - g_q.mT @ q
+        mm = r @ _T(g_r) - _T(g_q) @ q
         lower = np.tril(np.ones((n, n), _dtype(r)))
         strict = np.tril(np.ones((n, n), _dtype(r)), -1)
-        b = g_q + q @ (mm * lower + (mm * strict).mT)
-        return _dual.call(Solve, r, b.mT).mT, None
+        b = g_q + q @ (mm * lower + _T(mm * strict))
+        return _T(_dual.call(Solve, r, _T(b))), None
