@@ -1,82 +1,112 @@
 """First-order backward of single primitives at typical CNN shapes: the array path of each backward alone.
 
 Each case records one node (the forward untimed) and times `Fn.backward(ctx, g)` on numpy arrays, exactly what
-the engine runs in a first-order `loss.backward()`. Used to check that writing a backward once in ops/_dual.py
-calls (so it is differentiable again under create_graph) costs nothing on the first-order path: run it on two
-trees and compare, e.g.
+the engine runs in a first-order `loss.backward()`. It checks that writing a backward once with ops/_dual.py calls
+(so that it is differentiable again under create_graph) costs nothing on the first-order path:
 
-    OPENBLAS_NUM_THREADS=1 PYTHONPATH=/tmp/before .venv/bin/python benchmarks/backward_primitives.py
-    OPENBLAS_NUM_THREADS=1 PYTHONPATH=. .venv/bin/python benchmarks/backward_primitives.py
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/backward_primitives.py [--against DIR] [name filter]
 
-Prints one line per case: the best of several windows, in microseconds per backward.
+With `--against DIR` (a directory holding another checkout's `tinygrad_cnn` package, e.g. from
+`git archive <commit> tinygrad_cnn | tar -x -C DIR`) both versions run in this one process, window by window in
+turns, so load from other processes on a shared machine hits both alike; each line then shows both times and
+their ratio. Times are process CPU time (with one BLAS thread, the work itself: waiting for a core shared with other
+jobs is not counted, wall-clock windows varied 3x here under load), the best window, in microseconds per backward.
 """
 from __future__ import annotations
 
+import importlib
+import shutil
 import sys
+import tempfile
+import time
 import timeit
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-import tinygrad_cnn as tg
-from tinygrad_cnn.ops import activation as A
-from tinygrad_cnn.ops import einsum as ES
-from tinygrad_cnn.ops import index as I
-from tinygrad_cnn.ops import matmul as M
-from tinygrad_cnn.ops import reduce as R
-
 RNG = np.random.default_rng(0)
 
 
-def _x(*shape: int) -> Any:
-    return tg.tensor(RNG.standard_normal(shape).astype(np.float32), requires_grad=True)
+def _cases(pkg: Any) -> dict[str, Callable[[], tuple]]:
+    """name -> make(): (ctx, g), the recorded node of one primitive of package `pkg` and a gradient for it."""
+    ops = {m: importlib.import_module(f"{pkg.__name__}.ops.{m}") for m in ("activation", "einsum", "index",
+                                                                          "matmul", "reduce")}
+    A, ES, I, M, R = (ops[m] for m in ("activation", "einsum", "index", "matmul", "reduce"))
 
+    def x(*shape: int) -> Any:
+        return pkg.tensor(np.random.default_rng(sum(shape)).standard_normal(shape).astype(np.float32),
+                          requires_grad=True)
 
-def _node(fn: type, *args: Any) -> tuple:
-    """(ctx, g): the recorded node of fn.apply(*args) and a random gradient of its output's shape."""
-    out = fn.apply(*args)
-    return out.grad_fn, RNG.standard_normal(out.shape).astype(np.float32)
+    def node(fn: type, *args: Any) -> tuple:
+        out = fn.apply(*args)
+        return out.grad_fn, np.random.default_rng(1).standard_normal(out.shape).astype(np.float32)
 
-
-def _cases() -> dict[str, Callable[[], tuple]]:
     act = (64, 32, 28, 28)
-    idx = RNG.integers(0, 1000, 512)
+    idx = np.random.default_rng(2).integers(0, 1000, 512)
     return {
-        "matmul linear (64,1024)@(1024,512)": lambda: _node(M.MatMul, _x(64, 1024), _x(1024, 512)),
-        "matmul batched (32,64,64)@(64,64)": lambda: _node(M.MatMul, _x(32, 64, 64), _x(64, 64)),
-        "amax (64,32,28,28) dims (2,3)": lambda: _node(R.Amax, _x(*act), (2, 3), False, False),
-        "max all (64,32,28,28)": lambda: _node(R.Amax, _x(*act), None, False, False),
-        "max dim (64,32,28,28) dim 1": lambda: _node(R.MaxDim, _x(*act), 1, False, False),
-        "cumsum (64,1000) dim 1": lambda: _node(R.Cumsum, _x(64, 1000), 1),
-        "getitem basic (64,32,28,28)[:, :16]": lambda: _node(I.GetItem, _x(*act), (slice(None), slice(0, 16))),
-        "getitem advanced (1000,64)[512 idx]": lambda: _node(I.GetItem, _x(1000, 64), idx),
-        "index_put (64,32,28,28)[:, 0] = v": lambda: _node(I.IndexPut, _x(*act), (slice(None), 0), _x(64, 28, 28)),
-        "index_add (1000,64) 512 rows": lambda: _node(I.IndexAdd, _x(1000, 64), (idx,), _x(512, 64)),
-        "einsum bij,bjk->bik (32,64,64)": lambda: _node(ES.Einsum, ["bij", "bjk"], "bik", _x(32, 64, 64),
-                                                        _x(32, 64, 64)),
-        "einsum ii->i (512,512)": lambda: _node(ES.Einsum, ["ii"], "i", _x(512, 512)),
-        "erf (64,32,28,28)": lambda: _node(A.Erf, _x(*act)),
-        "leaky_relu (64,32,28,28)": lambda: _node(A.LeakyReLU, _x(*act), 0.01),
-        "elu (64,32,28,28)": lambda: _node(A.ELU, _x(*act), 1.0, 1.0, 1.0),
-        "gelu (64,32,28,28)": lambda: _node(A.GELU, _x(*act), "none"),
-        "gelu tanh (64,32,28,28)": lambda: _node(A.GELU, _x(*act), "tanh"),
-        "softplus (64,32,28,28)": lambda: _node(A.Softplus, _x(*act), 1.0, 20.0),
-        "logsigmoid (64,32,28,28)": lambda: _node(A.LogSigmoid, _x(*act)),
-        "silu (64,32,28,28)": lambda: _node(A.SiLU, _x(*act)),
-        "hardtanh (64,32,28,28)": lambda: _node(A.Hardtanh, _x(*act), -1.0, 1.0),
+        "matmul linear (64,1024)@(1024,512)": lambda: node(M.MatMul, x(64, 1024), x(1024, 512)),
+        "matmul batched (32,64,64)@(64,64)": lambda: node(M.MatMul, x(32, 64, 64), x(64, 64)),
+        "amax (64,32,28,28) dims (2,3)": lambda: node(R.Amax, x(*act), (2, 3), False, False),
+        "max all (64,32,28,28)": lambda: node(R.Amax, x(*act), None, False, False),
+        "max dim (64,32,28,28) dim 1": lambda: node(R.MaxDim, x(*act), 1, False, False),
+        "cumsum (64,1000) dim 1": lambda: node(R.Cumsum, x(64, 1000), 1),
+        "getitem basic (64,32,28,28)[:, :16]": lambda: node(I.GetItem, x(*act), (slice(None), slice(0, 16))),
+        "getitem advanced (1000,64)[512 idx]": lambda: node(I.GetItem, x(1000, 64), idx),
+        "getitem small (8,8)[2]": lambda: node(I.GetItem, x(8, 8), 2),
+        "index_put (64,32,28,28)[:, 0] = v": lambda: node(I.IndexPut, x(*act), (slice(None), 0), x(64, 28, 28)),
+        "index_add (1000,64) 512 rows": lambda: node(I.IndexAdd, x(1000, 64), (idx,), x(512, 64)),
+        "einsum bij,bjk->bik (32,64,64)": lambda: node(ES.Einsum, ["bij", "bjk"], "bik", x(32, 64, 64),
+                                                       x(32, 64, 64)),
+        "einsum ii->i (512,512)": lambda: node(ES.Einsum, ["ii"], "i", x(512, 512)),
+        "erf (64,32,28,28)": lambda: node(A.Erf, x(*act)),
+        "leaky_relu (64,32,28,28)": lambda: node(A.LeakyReLU, x(*act), 0.01),
+        "elu (64,32,28,28)": lambda: node(A.ELU, x(*act), 1.0, 1.0, 1.0),
+        "selu (64,32,28,28)": lambda: node(A.ELU, x(*act), 1.6732632423543772, 1.0507009873554805, 1.0),
+        "gelu (16,32,28,28)": lambda: node(A.GELU, x(16, 32, 28, 28), "none"),
+        "gelu tanh (64,32,28,28)": lambda: node(A.GELU, x(*act), "tanh"),
+        "softplus (64,32,28,28)": lambda: node(A.Softplus, x(*act), 1.0, 20.0),
+        "logsigmoid (64,32,28,28)": lambda: node(A.LogSigmoid, x(*act)),
+        "silu (64,32,28,28)": lambda: node(A.SiLU, x(*act)),
+        "hardtanh (64,32,28,28)": lambda: node(A.Hardtanh, x(*act), -1.0, 1.0),
     }
 
 
+def _window(ctx: Any, g: np.ndarray, number: int) -> float:
+    fn = ctx._fn
+    return timeit.timeit(lambda: fn.backward(ctx, g), number=number, timer=time.process_time) / number
+
+
+def _load_against(tree: str) -> Any:
+    """The tinygrad_cnn package under `tree`, imported as `tinygrad_cnn_against` (its imports are relative)."""
+    tmp = Path(tempfile.mkdtemp())
+    shutil.copytree(Path(tree) / "tinygrad_cnn", tmp / "tinygrad_cnn_against")
+    sys.path.insert(0, str(tmp))
+    return importlib.import_module("tinygrad_cnn_against")
+
+
 def main(argv: list[str]) -> None:
-    only = argv[1] if len(argv) > 1 else ""
-    for name, make in _cases().items():
+    import tinygrad_cnn
+
+    args = list(argv[1:])
+    other = _load_against(args.pop(args.index("--against") + 1)) if "--against" in args else None
+    args = [a for a in args if a != "--against"]
+    only = args[0] if args else ""
+    mine = _cases(tinygrad_cnn)
+    theirs = _cases(other) if other is not None else None
+    for name, make in mine.items():
         if only not in name:
             continue
-        ctx, g = make()
-        fn = ctx._fn
-        number = max(1, int(0.2 / max(timeit.timeit(lambda: fn.backward(ctx, g), number=1), 1e-6)))
-        best = min(timeit.repeat(lambda: fn.backward(ctx, g), number=number, repeat=5)) / number
-        print(f"{name:40s} {best * 1e6:10.1f} us")
+        pair = [make()] + ([theirs[name]()] if theirs else [])
+        number = max(1, int(0.1 / max(_window(*pair[0], 1), 1e-6)))
+        best = [float("inf")] * len(pair)
+        for r in range(7):  # turns: A B, B A, ... so drift in machine load hits both
+            for k in (range(len(pair)) if r % 2 == 0 else reversed(range(len(pair)))):
+                best[k] = min(best[k], _window(*pair[k], number))
+        line = f"{name:40s} {best[0] * 1e6:10.1f} us"
+        if theirs:
+            line += f"   against {best[1] * 1e6:10.1f} us   ratio {best[0] / best[1]:5.2f}"
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

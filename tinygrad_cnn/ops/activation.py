@@ -75,7 +75,8 @@ class ELU(Primitive):
     def backward(ctx: Context, g: np.ndarray) -> tuple[np.ndarray, None, None, None]:
         pos, out = ctx.saved_tensors
         alpha, scale, input_scale = ctx.consts
-        return where(pos, g * scale, g * ((out + alpha * scale) * input_scale)), None, None, None
+        neg = out + alpha * scale if input_scale == 1 else (out + alpha * scale) * input_scale  # ELU/SELU: 1
+        return where(pos, g if scale == 1 else g * scale, g * neg), None, None, None
 
 
 class GELU(Primitive):

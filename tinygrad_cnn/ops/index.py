@@ -14,8 +14,12 @@ from ._primitive import Primitive
 
 def is_advanced(idx: object) -> bool:
     """True when idx contains an array or list index (numpy's advanced indexing: results are copies)."""
-    items = idx if isinstance(idx, tuple) else (idx,)
-    return any(isinstance(i, (np.ndarray, list)) for i in items)
+    if isinstance(idx, tuple):  # a plain loop: this runs in every indexing backward, any() costs a generator
+        for i in idx:
+            if isinstance(i, (np.ndarray, list)):
+                return True
+        return False
+    return isinstance(idx, (np.ndarray, list))
 
 
 class GetItem(Primitive):
