@@ -59,10 +59,10 @@ def hvp(m):
 def test_cnn_loss_hessian_vector_product_matches_torch():
     (l1, g1, h1), (l2, g2, h2) = hvp(tg), hvp(torch)
     np.testing.assert_allclose(l1, l2, rtol=1e-12)
+    scale = max(np.abs(h).max() for h in h2.values())  # b2 (a bias before batch norm) has Hv = 0 up to rounding
     for k in P:
         np.testing.assert_allclose(g1[k], g2[k], rtol=1e-8, atol=1e-12, err_msg=f"gradient of {k}")
-        scale = np.abs(h2[k]).max()
-        np.testing.assert_allclose(h1[k], h2[k], rtol=1e-8, atol=1e-8 * scale, err_msg=f"Hv for {k}")
+        np.testing.assert_allclose(h1[k], h2[k], rtol=1e-8, atol=1e-10 * scale, err_msg=f"Hv for {k}")
 
 
 def _critic(m):
