@@ -1,8 +1,9 @@
 """Argument checks shared by Tensor methods and creators. Errors name the op, the argument and the shapes."""
 from __future__ import annotations
 
+import functools
 import warnings
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -166,3 +167,16 @@ def _check_int_bounds(items: list, shape: Sequence[int]) -> None:
             if not -shape[dim] <= it < shape[dim]:
                 raise IndexError(f"index {it} is out of bounds for dimension {dim} with size {shape[dim]}")
         dim += _consumed(it)
+
+
+def tensor_first(fn: Callable) -> Callable:
+    """torch's TypeError for a non-Tensor `input` (tg.sum(1.0)), instead of "'float' has no attribute 'sum'"."""
+    @functools.wraps(fn)
+    def checked(input: Any, *args: Any, **kwargs: Any) -> Any:
+        from .tensor import Tensor
+
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{fn.__name__}(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(input).__name__}")
+        return fn(input, *args, **kwargs)
+    return checked

@@ -7,6 +7,7 @@ import numpy as np
 
 from . import dtypes
 from ._tensor_args import check_device, dim_arg
+from ._value_checks import check_array_dtype, check_fits, python_int_overflow, size_kw
 from .ops.selection import Where
 from .ops.shape import Cat
 from .random import rng_of
@@ -40,23 +41,12 @@ def _size(size: Sequence) -> tuple:
     return size
 
 
-def _size_kw(size: tuple, kw: dict, op: str) -> tuple:
-    """torch also takes the shape as `size=` (tg.ones(size=(2, 3))); any other keyword is an error."""
-    if "size" in kw:
-        if size:
-            raise TypeError(f"{op}() got multiple values for argument 'size'")
-        size = (kw.pop("size"),)
-    if kw:
-        raise TypeError(f"{op}() got an unexpected keyword argument '{next(iter(kw))}'")
-    return size
-
-
 def _infer_array(data: Any) -> np.ndarray:
     """numpy arrays keep their dtype; Python floats become the default float, ints int64, bools bool."""
     if isinstance(data, Tensor):
         return data._data.copy()
     if isinstance(data, np.ndarray):
-        _check_array_dtype(data, "tensor")
+        check_array_dtype(data, "tensor")
         return data.copy()
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
         data = [d.tolist() if isinstance(d, Tensor) else d for d in data]
@@ -66,9 +56,9 @@ def _infer_array(data: Any) -> np.ndarray:
         kind, msg = _ragged(data)
         raise kind(msg) from None
     if isinstance(data, np.generic):  # numpy scalars keep their dtype, as in torch
-        _check_array_dtype(arr, "tensor")
+        check_array_dtype(arr, "tensor")
         return arr
-    arr = _python_int_overflow(data, arr)
+    arr = python_int_overflow(data, arr)
     if arr.dtype.kind == "f":
         arr = arr.astype(dtypes.get_default_dtype().np)
     elif arr.dtype.kind in "iu" and not isinstance(data, np.generic):
@@ -76,62 +66,6 @@ def _infer_array(data: Any) -> np.ndarray:
     elif arr.dtype.kind not in "biuf":
         raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__} ({arr.dtype})")
     return arr
-
-
-_INT64_MAX = 2 ** 63 - 1
-
-
-def _python_leaves(data: Any) -> list:
-    """The scalars of a nested list/tuple, level by level (no recursion)."""
-    level, out = [data], []
-    while level:
-        nxt = []
-        for x in level:
-            (nxt.extend if isinstance(x, (list, tuple)) else out.append)(x)
-        level = nxt
-    return out
-
-
-def _python_int_overflow(data: Any, arr: np.ndarray) -> np.ndarray:
-    """torch reads Python ints as int64: one outside int64 in an all-int list is an error, where numpy would pick
-    uint64, float64 or object and so wrap or silently change the dtype."""
-    kind = arr.dtype.kind
-    if kind == "f" and not (arr.size and np.nanmax(np.abs(np.where(np.isfinite(arr), arr, 0))) >= 2.0 ** 63):
-        return arr
-    if kind not in "fuO":
-        return arr
-    leaves = _python_leaves(data)
-    ints = [v for v in leaves if isinstance(v, (int, np.integer))]
-    if len(ints) == len(leaves) and any(not -_INT64_MAX - 1 <= int(v) <= _INT64_MAX for v in ints):
-        big = next(int(v) for v in ints if not -_INT64_MAX - 1 <= int(v) <= _INT64_MAX)
-        raise ValueError(f"Overflow when unpacking long long: tensor() got the Python int {big}, outside int64 "
-                         f"[-2**63, 2**63 - 1]")
-    if kind == "O" and all(isinstance(v, (int, float, np.integer, np.floating)) for v in leaves):
-        return arr.astype(np.float64)  # huge ints next to floats: a float tensor, as in torch
-    return arr
-
-
-def _check_array_dtype(arr: np.ndarray, op: str) -> None:
-    """torch has no object/string/datetime tensors: refuse them with torch's message."""
-    if arr.dtype.kind not in "biufc":
-        raise TypeError(f"{op}(): can't convert np.ndarray of type numpy.{arr.dtype.type.__name__}. The only "
-                        f"supported types are: float64, float32, float16, complex64, complex128, int64, int32, int16, "
-                        f"int8, uint64, uint32, uint16, uint8, and bool.")
-
-
-def _check_fits(arr: np.ndarray, np_dtype: np.dtype) -> None:
-    """A Python value outside the target integer dtype is an error in torch (no silent wrap-around). Negative
-    values within the signed range of an unsigned dtype wrap, as torch does (tensor([-1], dtype=uint8) is 255)."""
-    if np_dtype.kind not in "iu" or arr.dtype.kind not in "iuf" or arr.size == 0:
-        return
-    info = np.iinfo(np_dtype)
-    lo = -int(info.max) if np_dtype.kind == "u" else int(info.min)
-    bad = ~np.isfinite(arr) if arr.dtype.kind == "f" else np.zeros(arr.shape, bool)
-    with np.errstate(invalid="ignore"):
-        bad |= (arr < lo) | (arr > int(info.max))
-    if bad.any():
-        raise RuntimeError(f"value cannot be converted to type {np_dtype.name} without overflow: tensor() got "
-                           f"{arr[bad].flat[0].item()!r} (range of {np_dtype.name}: [{info.min}, {info.max}])")
 
 
 def _ragged(data: Any) -> tuple[type, str]:
@@ -162,7 +96,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     if dtype is not None:
         target = dtypes.to_numpy_dtype(dtype)
         if not isinstance(data, (np.ndarray, Tensor)):  # torch casts arrays and tensors, but checks Python values
-            _check_fits(arr, target)
+            check_fits(arr, target)
         arr = arr.astype(target)
     return _finish(arr, requires_grad, device, "tensor")
 
@@ -172,7 +106,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     if isinstance(data, Tensor) and dtype is None:
         return data
     if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtypes.to_numpy_dtype(dtype)) == data.dtype):
-        _check_array_dtype(data, "as_tensor")
+        check_array_dtype(data, "as_tensor")
         return _finish(data, False, device, "as_tensor")
     return tensor(data, dtype, device)
 
@@ -181,20 +115,20 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     """A tensor sharing memory with `arr`."""
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
-    _check_array_dtype(arr, "from_numpy")
+    check_array_dtype(arr, "from_numpy")
     return Tensor._wrap(arr)
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:
-    return _finish(np.zeros(_size(_size_kw(size, kw, "zeros")), _np_dtype(dtype)), requires_grad, device, "zeros")
+    return _finish(np.zeros(_size(size_kw(size, kw, "zeros")), _np_dtype(dtype)), requires_grad, device, "zeros")
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:
-    return _finish(np.ones(_size(_size_kw(size, kw, "ones")), _np_dtype(dtype)), requires_grad, device, "ones")
+    return _finish(np.ones(_size(size_kw(size, kw, "ones")), _np_dtype(dtype)), requires_grad, device, "ones")
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kw: Any) -> Tensor:
-    return _finish(np.empty(_size(_size_kw(size, kw, "empty")), _np_dtype(dtype)), requires_grad, device, "empty")
+    return _finish(np.empty(_size(size_kw(size, kw, "empty")), _np_dtype(dtype)), requires_grad, device, "empty")
 
 
 def full(size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = None,
@@ -250,14 +184,14 @@ def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, req
 def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False, **kw: Any) -> Tensor:
     """Uniform [0, 1) from the global generator (seed with tg.manual_seed)."""
-    arr = rng_of(generator).random(_size(_size_kw(size, kw, "rand"))).astype(_np_dtype(dtype))
+    arr = rng_of(generator).random(_size(size_kw(size, kw, "rand"))).astype(_np_dtype(dtype))
     return _finish(arr, requires_grad, device, "rand")
 
 
 def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False, **kw: Any) -> Tensor:
     """Standard normal samples from the global generator."""
-    arr = rng_of(generator).standard_normal(_size(_size_kw(size, kw, "randn"))).astype(_np_dtype(dtype))
+    arr = rng_of(generator).standard_normal(_size(size_kw(size, kw, "randn"))).astype(_np_dtype(dtype))
     return _finish(arr, requires_grad, device, "randn")
 
 

@@ -1,10 +1,10 @@
 """torch-level functions (`tg.exp(x)`, `tg.sum(x, dim)`, ...): each is the Tensor method of the same name."""
 from __future__ import annotations
 
-import functools as _functools
 import inspect as _inspect
-from typing import Any, Callable
+from typing import Any
 
+from ._tensor_args import tensor_first as _tensor_first
 from .tensor import Tensor
 
 
@@ -174,25 +174,6 @@ def div(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Any:
 divide = div
 
 
-def floor_divide(input: Tensor, other: Any) -> Any:
-    return input.floor_divide(other)
-
-
-def remainder(input: Tensor, other: Any) -> Any:
-    return input.remainder(other)
-
-
-def fmod(input: Tensor, other: Any) -> Any:
-    return input.fmod(other)
-
-
-def atan2(input: Tensor, other: Any) -> Any:
-    return input.atan2(other)
-
-
-arctan2 = atan2
-
-
 def pow(input: Tensor, exponent: Any) -> Any:
     return input.pow(exponent)
 
@@ -319,45 +300,6 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Any:
 
 def reshape(input: Tensor, shape: Any) -> Any:
     return input.reshape(shape)
-
-
-def take(input: Tensor, index: Any) -> Any:
-    return input.take(index)
-
-
-def select(input: Tensor, dim: Any, index: Any) -> Any:
-    return input.select(dim, index)
-
-
-def broadcast_to(input: Tensor, size: Any) -> Any:
-    return input.broadcast_to(size)
-
-
-def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Any:
-    return input.index_put(indices, values, accumulate)
-
-
-def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
-    return input.median(dim, keepdim)
-
-
-def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Any:
-    return input.bernoulli(p, generator=generator)
-
-
-def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Any:
-    return input.multinomial(num_samples, replacement, generator=generator)
-
-
-def _tensor_first(fn: Callable) -> Callable:
-    """torch's TypeError for a non-Tensor `input` (tg.sum(1.0)), instead of "'float' has no attribute 'sum'"."""
-    @_functools.wraps(fn)
-    def checked(input: Any, *args: Any, **kwargs: Any) -> Any:
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{fn.__name__}(): argument 'input' (position 1) must be Tensor, not "
-                            f"{type(input).__name__}")
-        return fn(input, *args, **kwargs)
-    return checked
 
 
 # every function above takes the Tensor first, as `input`: check it once here rather than in each of them

@@ -38,9 +38,9 @@ class Tensor(ArithmeticMixin, PointwiseMixin, CompareMixin, ReduceMixin, ShapeMi
     def __init__(self, data: Any = None, requires_grad: bool = False) -> None:
         if isinstance(data, np.ndarray):
             if data.dtype.kind not in "biufc":  # no object/string tensors, as torch
-                from .creation import _check_array_dtype
+                from ._value_checks import check_array_dtype
 
-                _check_array_dtype(data, "Tensor")
+                check_array_dtype(data, "Tensor")
             arr = data
         else:  # torch.Tensor(list) makes a float tensor of the default dtype
             arr = np.asarray([] if data is None else data, dtype=dtypes.get_default_dtype().np)

@@ -8,5 +8,5 @@ from .decompositions import det, eigh, eigvalsh, inv, qr, slogdet, solve, svd, s
 from .norms import matrix_norm, norm, vector_norm
 from ..ops.linalg import LinAlgError
 
-__all__ = ["LinAlgError", "det", "eigh", "eigvalsh", "inv", "matrix_norm", "norm", "qr", "slogdet", "solve", "svd", "svdvals",
-           "vector_norm"]
+__all__ = ["LinAlgError", "det", "eigh", "eigvalsh", "inv", "matrix_norm", "norm", "qr", "slogdet", "solve", "svd",
+           "svdvals", "vector_norm"]

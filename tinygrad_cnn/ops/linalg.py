@@ -2,8 +2,8 @@
 
 Each backward is written once with operators (`+ - * / @`, `x[...]`, which mean the same on numpy arrays and on
 Tensors), `_dual.swap_last` (a batched transpose) and `_dual.call` of these primitives, so it runs on arrays for a
-first-order backward and on Tensors (recorded, differentiable again) under create_graph. The formulas are torch's (FunctionsManual.cpp):
-inverses are never formed, a solve is used instead.
+first-order backward and on Tensors (recorded, differentiable again) under create_graph. The formulas are
+torch's (FunctionsManual.cpp); inverses are never formed, a solve is used instead.
 """
 from __future__ import annotations
 
