@@ -338,3 +338,18 @@ def test_torch_options_without_an_equivalent_are_refused() -> None:
         with pytest.raises(NotImplementedError, match=next(iter(option))):
             tg.onnx.export(model, tg.randn(1, 2), None, **option)
     tg.onnx.export(model, (tg.randn(1, 2),), None, dynamo=True)  # accepted, same exporter
+
+
+def test_fully_convolutional_net_with_dynamic_height_and_width() -> None:
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.AdaptiveAvgPool2d(1),
+                          nn.Flatten(), nn.Linear(4, 2)).eval()
+    axes = {"input": {0: "n", 2: "h", 3: "w"}, "output": {0: "n"}}
+    proto = tg.onnx.export(model, tg.randn(1, 3, 8, 8), None, dynamic_axes=axes)
+    onnx.checker.check_model(proto, full_check=True)
+    sess = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    for shape in ((2, 3, 8, 8), (1, 3, 12, 10)):
+        x = np.random.default_rng(1).normal(size=shape).astype(np.float32)
+        with tg.no_grad():
+            want = model(tg.tensor(x)).numpy()
+        np.testing.assert_allclose(sess.run(None, {"input": x})[0], want, rtol=1e-5, atol=1e-5)
