@@ -91,6 +91,8 @@ DECOMP = {
     "svd_full": (lambda m, a: (lambda u, s, vh: (u[..., :3] ** 2, s))(*m.linalg.svd(a)), [R.standard_normal((4, 3))]),
     "qr_tall": (lambda m, a: m.linalg.qr(a), [R.standard_normal((2, 5, 3))]),
     "qr_square": (lambda m, a: m.linalg.qr(a, mode="complete"), [R.standard_normal((3, 3))]),
+    "qr_wide": (lambda m, a: m.linalg.qr(a), [R.standard_normal((2, 3, 5))]),
+    "qr_wide_complete": (lambda m, a: m.linalg.qr(a, mode="complete"), [R.standard_normal((3, 4))]),
     "eigh": (lambda m, a: (lambda l, v: (l, v * v))(*m.linalg.eigh(sym(a))), [spd_distinct(4)]),
     "eigh_upper": (lambda m, a: m.linalg.eigvalsh(a, UPLO="U"), [spd_distinct(3)]),
 }
@@ -103,7 +105,7 @@ def test_decompositions_match_torch(name):
 
 
 @pytest.mark.parametrize("name", ["inv", "solve_matrix", "solve_broadcast", "det", "slogdet", "svd_tall", "qr_tall",
-                                  "eigh", "svdvals"])
+                                  "qr_wide", "eigh", "svdvals"])
 def test_second_derivatives_match_torch(name):
     fn, arrays = DECOMP[name]
     single = lambda m, *xs: (lambda out: out if not isinstance(out, tuple) else  # noqa: E731
@@ -111,13 +113,14 @@ def test_second_derivatives_match_torch(name):
     check_grad2(single, arrays, atol=1e-8, rtol=1e-6)
 
 
-def test_qr_mode_r_and_gradient_limits():
+def test_qr_mode_r_and_the_tall_complete_gradient():
     a = R.standard_normal((3, 5))
     assert np.allclose(np.abs(tg.linalg.qr(tg.tensor(a), mode="r").R.numpy()),
                        np.abs(torch.linalg.qr(torch.tensor(a), mode="r").R.numpy()))
-    q, r = tg.linalg.qr(t(a))
-    with pytest.raises(RuntimeError, match="m >= n"):
-        (q.sum() + r.sum()).backward()
+    for m in (tg, torch):  # no derivative of a tall 'complete' QR, in torch either
+        q, r = m.linalg.qr(m.tensor(a.T.copy(), requires_grad=True), mode="complete")
+        with pytest.raises(RuntimeError, match="not differentiable when mode='complete' and nrows > ncols"):
+            (q.sum() + r.sum()).backward()
 
 
 @pytest.mark.parametrize("op,match", [
@@ -149,6 +152,7 @@ GRADGRAD_CASES = [
     ("linalg_svd_wide", lambda a: (lambda u, s, vh: (u * u, s, vh * vh))(*tg.linalg.svd(a, full_matrices=False)),
      [t(R.standard_normal((2, 4)))]),
     ("linalg_qr", lambda a: tg.linalg.qr(a), [t(R.standard_normal((4, 3)))]),
+    ("linalg_qr_wide", lambda a: tg.linalg.qr(a), [t(R.standard_normal((2, 4)))]),
     ("linalg_norms", lambda a: tg.linalg.vector_norm(a, 3, dim=1) + tg.linalg.matrix_norm(a, "nuc"),
      [t(R.standard_normal((3, 3)))]),
 ]

@@ -147,8 +147,10 @@ def _svd_vectors_grad(u: Any, s: Any, vh: Any, g_u: Any, g_s: Any, g_vh: Any, ey
 
 class Qr(Primitive):
     """A = Q R, Q with orthonormal columns, R upper triangular. Shapes: A (*, m, n) -> Q (*, m, k), R (*, k, n),
-    k = min(m, n) ('reduced'); Q (*, m, m), R (*, m, n) ('complete'). Gradient for m >= n (torch's):
-    gA = (gQ + Q copyltu(M)) R^-T with M = R gR^T - gQ^T Q, copyltu(M) = tril(M) + tril(M, -1)^T."""
+    k = min(m, n) ('reduced'); Q (*, m, m), R (*, m, n) ('complete'). Gradient (torch's), m >= n:
+    gA = (gQ + Q copyltu(M)) R^-T with M = R gR^T - gQ^T Q, copyltu(M) = tril(M) + tril(M, -1)^T; m < n: with
+    A = [X | Y] (X the first m columns), R = [R1 | R2] and Y = Q R2: gY = Q gR2 and gX is the square case for
+    (gQ + Y gR2^T, gR1). 'complete' with m > n has no derivative (torch refuses it too)."""
 
     @staticmethod
     def forward(ctx, a, mode):
@@ -161,12 +163,25 @@ class Qr(Primitive):
     def backward(ctx, g_q, g_r):
         q, r = ctx.saved_tensors
         m, n = ctx.shape[-2:]
-        if m < n or q.shape[-1] != n:
-            raise RuntimeError(f"linalg.qr: the derivative is implemented for inputs with m >= n in mode "
-                               f"'reduced' (got A of shape {ctx.shape}, Q {q.shape}); torch also refuses "
-                               f"mode='complete' with m > n")
-        mm = r @ _T(g_r) - _T(g_q) @ q
-        lower = np.tril(np.ones((n, n), _dtype(r)))
-        strict = np.tril(np.ones((n, n), _dtype(r)), -1)
-        b = g_q + q @ (mm * lower + _T(mm * strict))
-        return _T(_dual.call(Solve, r, _T(b))), None
+        if m > n and q.shape[-1] != n:
+            raise RuntimeError(f"linalg.qr: The QR decomposition is not differentiable when mode='complete' and "
+                               f"nrows > ncols (A of shape {ctx.shape})")
+        if m >= n:
+            return _qr_grad_square_r(q, r, g_q, g_r), None
+        y = q @ r[..., :, m:]
+        g_r1, g_r2 = g_r[..., :, :m], g_r[..., :, m:]
+        g_x = _qr_grad_square_r(q, r[..., :, :m], g_q + y @ _T(g_r2), g_r1)
+        g_y = q @ g_r2
+        dt = _dtype(r)
+        first, rest = np.eye(m, n, dtype=dt), np.eye(n - m, n, m, dtype=dt)  # [I | 0] and [0 | I]: a concatenation
+        return g_x @ first + g_y @ rest, None
+
+
+def _qr_grad_square_r(q: Any, r: Any, g_q: Any, g_r: Any) -> Any:
+    """gA for A = Q R with R square (k, k): (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q."""
+    k = r.shape[-1]
+    mm = r @ _T(g_r) - _T(g_q) @ q
+    lower = np.tril(np.ones((k, k), _dtype(r)))
+    strict = np.tril(np.ones((k, k), _dtype(r)), -1)
+    b = g_q + q @ (mm * lower + _T(mm * strict))
+    return _T(_dual.call(Solve, r, _T(b)))
