@@ -10,7 +10,7 @@ from .. import autograd
 from .._atomic import atomic_write
 from ..tensor import Tensor
 from ._call import ExportError
-from ._export import DEFAULT_OPSET, MIN_OPSET, TrainingMode, _Translator, check_constants, require_onnx
+from ._export import DEFAULT_OPSET, MIN_OPSET, TrainingMode, Translator, check_constants, require_onnx
 from ._graph import GraphBuilder
 from ._modules import MODULES
 from ._trace import Trace, key_of
@@ -53,7 +53,7 @@ def export(model: Any, args: Any = (), f: Any = None, *, kwargs: dict | None = N
     out_names = _io_names(output_names, len(outs), "output", b)
     dyn = _dynamic_axes(dynamic_axes, set(in_names) | set(out_names))
     check_constants(trace, _second_run(model, call, [list(dyn.get(n, {})) for n in in_names], training), model)
-    tr = _Translator(b, model, trace, {key_of(t): n for t, n in zip(graph_inputs, in_names)})
+    tr = Translator(b, model, trace, {key_of(t): n for t, n in zip(graph_inputs, in_names)})
     tr.run()
     for o, name in zip(outs, out_names):
         value = tr.value(trace.ref(o))

@@ -1,4 +1,5 @@
-"""`export`: run the model once under the trace and translate the events into an ONNX graph.
+"""From a trace (_trace.py) to ONNX nodes: `Translator` walks the events in order; `check_constants` compares two
+traces (the safety net of _api.export).
 
 Values are keyed by their producer (see _trace.Ref). A constant is anything that does not depend on an input:
 parameters, buffers, tensors made inside forward, and the results of ops whose tensor arguments are all constants
@@ -41,7 +42,7 @@ def require_onnx(what: str = "tg.onnx.export") -> Any:
     return onnx
 
 
-class _Translator:
+class Translator:
     """Walks the trace's events, keeping the ONNX name of every value produced so far."""
 
     def __init__(self, b: GraphBuilder, model: Any, trace: Trace, inputs: dict[tuple, str]) -> None:
@@ -128,7 +129,7 @@ def check_constants(first: Trace, second: Trace, model: Any) -> None:
     second run on other input values and dynamic-axis sizes. One that changed was computed from the input outside
     the traced ops (`.numpy()`, `.item()`, numpy on `._data`, a no_grad block, a shape taken from the batch...)
     and would be frozen into the graph. Every exported op is checked, also those folded into constants."""
-    names = _Translator(GraphBuilder(None, 0), model, first, {})
+    names = Translator(GraphBuilder(None, 0), model, first, {})
     if len(first.events) != len(second.events):
         raise ExportError("tg.onnx.export: the model ran different ops on two inputs of the same shape "
                           "(data-dependent control flow cannot be exported)")
