@@ -23,8 +23,9 @@ def randomise_batchnorm(model: Any, seed: int) -> None:
             c = m.num_features
             m.running_mean._data[:] = rng.normal(0, 0.2, c)
             m.running_var._data[:] = rng.uniform(0.5, 1.5, c)
-            m.weight._data[:] = rng.uniform(0.8, 1.2, c)
-            m.bias._data[:] = rng.normal(0, 0.1, c)
+            if m.affine:
+                m.weight._data[:] = rng.uniform(0.8, 1.2, c)
+                m.bias._data[:] = rng.normal(0, 0.1, c)
 
 
 @pytest.fixture(scope="module", params=tg.models.list_models())
