@@ -124,3 +124,14 @@ def test_exponential_fills_in_place_with_the_rate():
         warnings.simplefilter("ignore")
         with pytest.raises(RuntimeError):
             torch.empty(2).exponential_(0.0)
+
+
+def test_in_place_samplers_take_a_generator():
+    for name, args in (("uniform_", (-1.0, 1.0)), ("normal_", (0.0, 2.0)), ("exponential_", (3.0,)),
+                       ("bernoulli_", (0.3,))):
+        a = getattr(tg.empty(50), name)(*args, generator=tg.Generator().manual_seed(7))
+        b = getattr(tg.empty(50), name)(*args, generator=tg.Generator().manual_seed(7))
+        c = getattr(tg.empty(50), name)(*args, generator=tg.Generator().manual_seed(8))
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        assert not np.array_equal(a.numpy(), c.numpy()), name
+        getattr(torch.empty(2), name)(*args, generator=torch.Generator().manual_seed(7))  # the same call is valid

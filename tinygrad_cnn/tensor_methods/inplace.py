@@ -115,15 +115,15 @@ class InplaceMixin:
         src = _as_tensor(src, self)
         return inplace(self, lambda s: _overwrite(s, src.to(s.dtype).expand(*s.shape)), "copy_")
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> "Tensor":
-        from ..random import default_rng
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> "Tensor":
+        from ..random import rng_of
 
-        return self._fill_random(default_rng().uniform(a, b, self._data.shape), "uniform_")
+        return self._fill_random(rng_of(generator).uniform(a, b, self._data.shape), "uniform_")
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> "Tensor":
-        from ..random import default_rng
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> "Tensor":
+        from ..random import rng_of
 
-        return self._fill_random(default_rng().normal(mean, std, self._data.shape), "normal_")
+        return self._fill_random(rng_of(generator).normal(mean, std, self._data.shape), "normal_")
 
     def _fill_random(self, values: np.ndarray, op: str) -> "Tensor":
         from ..ops.inplace import check_inplace, inplace
