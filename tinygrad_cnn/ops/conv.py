@@ -22,10 +22,12 @@ from ._windows import Pads, Pair
 from ._dual import call, is_tensor, sum as dsum
 
 
-def _shared_layout(g: object) -> object:
-    """On the array path, lay the output gradient out batch-last once: all three gradient kernels read it in
-    place (a Tensor under create_graph is left as it is)."""
-    return g if is_tensor(g) else im2col.batch_last(g)
+def _shared_layout(g: object, cache: tuple | None) -> object:
+    """On the array path, when the forward ran im2col, lay the output gradient out batch-last once: the im2col
+    gradient kernels then read it in place (the other algorithms read NCHW; a Tensor is left as it is)."""
+    if is_tensor(g) or cache is None or cache[0] != "im2col":
+        return g
+    return im2col.batch_last(g)
 
 
 class Conv2d(Primitive):
@@ -51,7 +53,7 @@ class Conv2d(Primitive):
     def backward(ctx, g: np.ndarray) -> tuple:
         x, w, cache = ctx.saved_tensors
         x_shape, kernel, stride, pads, dilation, groups = ctx.meta
-        g = _shared_layout(g)
+        g = _shared_layout(g, cache)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gx = call(ConvTranspose2d, g, w, None, stride, pads, dilation, groups, x_shape[2:])
