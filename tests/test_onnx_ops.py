@@ -350,3 +350,12 @@ def test_fully_convolutional_net_with_dynamic_height_and_width() -> None:
         with tg.no_grad():
             want = model(tg.tensor(x)).numpy()
         np.testing.assert_allclose(sess.run(None, {"input": x})[0], want, rtol=1e-5, atol=1e-5)
+
+
+def test_the_core_import_does_not_import_the_extras() -> None:
+    import subprocess
+
+    code = ("import sys, tinygrad_cnn as tg; tg.onnx.export; tg.safetensors.save_file; "
+            "print(sorted(m for m in ('onnx', 'onnxruntime', 'safetensors') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -10,7 +10,7 @@ _keep_freed_memory()  # glibc would hand each step's freed arrays back to the OS
 
 from . import autograd, backends, datasets, linalg, models, nn, optim, utils, viz  # noqa: E402,F401
 from . import distributed  # noqa: E402,F401 - tg.distributed (imports mpi4py only when used)
-from . import onnx  # noqa: E402,F401 - tg.onnx (imports the onnx package only when exporting)
+from . import onnx, safetensors  # noqa: E402,F401 - tg.onnx, tg.safetensors (their packages imported on use)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (arange, as_tensor, cat, chunk, concat, concatenate, empty, empty_like, eye, from_numpy, full,
                        full_like, linspace, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like,
