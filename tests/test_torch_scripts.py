@@ -25,7 +25,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:'pin_memory' argument is set as 
 
 _ALIASES = {"torch": tg, "torch.nn": tg.nn, "torch.nn.functional": tg.nn.functional, "torch.nn.init": tg.nn.init,
             "torch.nn.utils": tg.nn.utils, "torch.optim": tg.optim, "torch.optim.lr_scheduler": tg.optim.lr_scheduler,
-            "torch.utils": tg.utils, "torch.utils.data": tg.utils.data, "torch.autograd": tg.autograd}
+            "torch.utils": tg.utils, "torch.utils.data": tg.utils.data, "torch.autograd": tg.autograd,
+            "torch.backends": tg.backends, "torch.backends.cudnn": tg.backends.cudnn, "torch.linalg": tg.linalg}
 
 
 class _WeightSync:
