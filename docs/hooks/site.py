@@ -4,6 +4,8 @@
   tutorials/<name>.ipynb before mkdocs-jupyter converts them. $TINYGRAD_CNN_NOTEBOOKS points at another folder of
   the same notebooks (the test suite passes the copies it already executed, so the site test does not run them
   twice).
+- The API reference is generated: one page per module of API_MODULES that exists, listing every public name the
+  module has at run time (its __all__, else dir()) as an mkdocstrings member, so new names appear by themselves.
 - The tutorials form the "Tutorials" section of nav, after Home, in file-name order (a new notebook appears
   without editing mkdocs.yml).
 - A link from a docs page to a file of the repository outside docs/ (`[examples/x.py](../examples/x.py)`, right on
