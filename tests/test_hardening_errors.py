@@ -93,6 +93,21 @@ def test_errors_name_the_op_like_torch(op, match):
     _raises_like_torch(op, match)
 
 
+@pytest.mark.parametrize("op,match", [
+    (lambda m: m.ones(3)[m.tensor([True, False])], r"The shape of the mask \[2\] at index 0 does not match"),
+    (lambda m: m.ones(3, 2)[m.tensor([[True, False]])], r"mask \[1, 2\] at index 0 does not match .* \[3, 2\]"),
+    (lambda m: m.arange(10, 0, 1), "upper bound and lower bound inconsistent with step sign"),
+    (lambda m: m.linspace(0, 1, -1), "number of steps must be non-negative"),
+    (lambda m: m.eye(-1), "n must be greater or equal to 0, got -1"),
+    (lambda m: m.full((2,), "a"), r"full\(\): argument 'fill_value' \(position 2\) must be Number, not str"),
+    (lambda m: m.randperm(-1), r"negative dimension -1: \[-1\]"),
+    (lambda m: m.arange(6.0).unfold(0, 7, 1), "maximum size for tensor at dimension 0 is 6 but size is 7"),
+    (lambda m: m.arange(6.0).unfold(0, 2, 0), "step is 0 but must be > 0"),
+])
+def test_more_numpy_errors_are_torchs(op, match):
+    _raises_like_torch(op, match)
+
+
 def test_empty_list_index_gives_an_empty_tensor():
     assert tuple(tg.ones(3, 2)[[]].shape) == tuple(torch.ones(3, 2)[[]].shape) == (0, 2)
 

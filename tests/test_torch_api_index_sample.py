@@ -24,8 +24,14 @@ R = np.random.default_rng(1)
     lambda m, x: x.index_put((m.tensor([0, 1, 0]), m.tensor([2, 0, 2])), x[0, 0] * 2, accumulate=True),
     lambda m, x: x.softmax(1, dtype=m.float32).double() + x.log_softmax(0, dtype=m.float64),
     lambda m, x: m.nn.functional.softmax(x, -1, dtype=m.float64),
+    lambda m, x: x.unfold(2, 2, 1) * x.unfold(1, 2, 1).sum(),
+    lambda m, x: x.unfold(-1, 3, 2) + x[0, 0].unfold(0, 1, 3).sum(),
+    lambda m, x: (x[0, :, :3] + 3 * m.eye(3, dtype=m.float64)).det() + (x[1, :, 1:] + 3 * m.eye(3, dtype=m.float64)).logdet()
+    + m.slogdet(x[0, :, :3] + 3 * m.eye(3, dtype=m.float64))[1],
+    lambda m, x: m.inverse(x[0, :, :3] + 3 * m.eye(3, dtype=m.float64)) + m.det(x[1, :, :3]),
 ], ids=["take", "take_fn", "select", "select_fn", "broadcast_to", "broadcast_to_fn", "index_put",
-        "index_put_accumulate", "softmax_dtype", "F_softmax_dtype"])
+        "index_put_accumulate", "softmax_dtype", "F_softmax_dtype", "unfold_overlapping", "unfold_step",
+        "det_logdet_slogdet", "inverse"])
 def test_index_ops_match_torch(fn):
     check_parity(fn, [R.standard_normal((2, 3, 4))], atol=1e-7)
 

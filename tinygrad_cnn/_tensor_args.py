@@ -166,6 +166,11 @@ def _check_int_bounds(items: list, shape: Sequence[int]) -> None:
         if isinstance(it, (int, np.integer)) and not isinstance(it, (bool, np.bool_)):
             if not -shape[dim] <= it < shape[dim]:
                 raise IndexError(f"index {it} is out of bounds for dimension {dim} with size {shape[dim]}")
+        if isinstance(it, np.ndarray) and it.dtype == np.bool_ and it.ndim:
+            covered = tuple(shape[dim:dim + it.ndim])
+            if it.shape != covered:  # numpy's message names "axes"; torch's names both shapes
+                raise IndexError(f"The shape of the mask {list(it.shape)} at index {dim} does not match the shape "
+                                 f"of the indexed tensor {list(shape)} at index {dim}")
         dim += _consumed(it)
 
 

@@ -133,6 +133,10 @@ def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 
 def full(size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    if not isinstance(fill_value, (bool, int, float, np.generic)):
+        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {type(fill_value).__name__}")
     if dtype is None:
         dtype = (dtypes.bool if isinstance(fill_value, bool) else dtypes.int64 if isinstance(fill_value, int)
                  else dtypes.get_default_dtype())
@@ -167,6 +171,9 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
         start, end = 0, start
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:  # numpy would return an empty tensor
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign (start={start}, "
+                           f"end={end}, step={step})")
     is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     dt = _np_dtype(dtype, dtypes.int64 if is_int else None)
     return _finish(np.arange(start, end, step).astype(dt), requires_grad, device, "arange")
@@ -174,10 +181,15 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative (got steps={steps})")
     return _finish(np.linspace(start, end, steps).astype(_np_dtype(dtype)), requires_grad, device, "linspace")
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and v < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
     return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad, device, "eye")
 
 
@@ -211,8 +223,8 @@ def randint(low: int, high: int | None = None, size: Sequence[int] = (), generat
 
 
 def randperm(n: int, generator: Any = None, dtype: Any = None, device: Any = None) -> Tensor:
-    return _finish(rng_of(generator).permutation(n).astype(_np_dtype(dtype, dtypes.int64)), False, device,
-                   "randperm")
+    return _finish(rng_of(generator).permutation(_size((n,))[0]).astype(_np_dtype(dtype, dtypes.int64)), False,
+                   device, "randperm")
 
 
 def rand_like(input: Tensor, dtype: Any = None) -> Tensor:

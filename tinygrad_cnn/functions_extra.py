@@ -7,8 +7,8 @@ from typing import Any
 from ._tensor_args import tensor_first
 from .tensor import Tensor
 
-__all__ = ["arctan2", "atan2", "bernoulli", "broadcast_to", "floor_divide", "fmod", "index_put", "median",
-           "multinomial", "remainder", "select", "take"]
+__all__ = ["arctan2", "atan2", "bernoulli", "broadcast_to", "det", "floor_divide", "fmod", "index_put", "inverse",
+           "logdet", "median", "multinomial", "remainder", "select", "slogdet", "take"]
 
 
 @tensor_first
@@ -67,3 +67,23 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Any:
 @tensor_first
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Any:
     return input.multinomial(num_samples, replacement, generator=generator)
+
+
+@tensor_first
+def det(input: Tensor) -> Any:
+    return input.det()
+
+
+@tensor_first
+def slogdet(input: Tensor) -> Any:
+    return input.slogdet()
+
+
+@tensor_first
+def logdet(input: Tensor) -> Any:
+    return input.logdet()
+
+
+@tensor_first
+def inverse(input: Tensor) -> Any:
+    return input.inverse()

@@ -14,7 +14,7 @@ from . import dtypes
 from .autograd.function import AccumulateGrad
 from .device import device
 from ._tensor_args import dim_arg
-from .tensor_methods import (ArithmeticMixin, CompareMixin, ConversionMixin, IndexMixin, InplaceMixin,
+from .tensor_methods import (ArithmeticMixin, CompareMixin, ConversionMixin, IndexMixin, InplaceMixin, LinalgMixin,
                              PointwiseMixin, ReduceMixin, SamplingMixin, ShapeMixin, SortMixin)
 from .tensor_methods import _common
 # helpers that lived here before the split; other modules import them from tinygrad_cnn.tensor
@@ -25,7 +25,7 @@ from .tensor_methods.pointwise import _floating  # noqa: F401
 
 
 class Tensor(ArithmeticMixin, PointwiseMixin, CompareMixin, ReduceMixin, ShapeMixin, IndexMixin,
-             InplaceMixin, ConversionMixin, SortMixin, SamplingMixin):
+             InplaceMixin, ConversionMixin, SortMixin, SamplingMixin, LinalgMixin):
     """An n-dimensional array that records the operations applied to it (define-by-run)."""
 
     __array_priority__ = 1000  # numpy scalars on the left defer to our reflected operators

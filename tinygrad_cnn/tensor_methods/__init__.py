@@ -14,6 +14,7 @@
   conversion.py  to/type/type_as/float/double/long/..., cpu/cuda, clone, contiguous, new_tensor/new_zeros/...
   sort.py        sort argsort topk unique bincount
   sampling.py    bernoulli bernoulli_ multinomial exponential_
+  linalg.py      det slogdet logdet inverse (tg.linalg)
   _common.py     the Tensor class (bound by tensor.py), wrap(), is_tensor(), _raw(), _as_tensor()
 
 Every differentiable method is an explicit call to one primitive's `apply` (tinygrad_cnn/ops).
@@ -23,11 +24,13 @@ from .compare import CompareMixin
 from .conversion import ConversionMixin
 from .index import IndexMixin
 from .inplace import InplaceMixin
+from .linalg import LinalgMixin
 from .pointwise import PointwiseMixin
 from .reduce import ReduceMixin
 from .sampling import SamplingMixin
 from .shape import ShapeMixin
 from .sort import SortMixin
 
-__all__ = ["ArithmeticMixin", "CompareMixin", "ConversionMixin", "IndexMixin", "InplaceMixin", "PointwiseMixin",
+__all__ = ["ArithmeticMixin", "CompareMixin", "ConversionMixin", "IndexMixin", "InplaceMixin", "LinalgMixin",
+           "PointwiseMixin",
            "ReduceMixin", "SamplingMixin", "ShapeMixin", "SortMixin"]

@@ -102,6 +102,22 @@ class ShapeMixin:
     def mT(self) -> "Tensor":
         return self.transpose(-2, -1)
 
+    def unfold(self, dimension: int, size: int, step: int) -> "Tensor":
+        """Windows of `size` elements every `step` along `dimension`: that dim becomes the window count
+        (n - size) // step + 1 and a new last dim of length `size` holds each window (torch.Tensor.unfold).
+        An index into self, so the gradient of overlapping windows adds up."""
+        d = dim_arg(dimension, self.ndim, "unfold")
+        n = self.shape[d] if self.ndim else 1
+        if size < 0 or size > n:
+            raise RuntimeError(f"unfold: maximum size for tensor at dimension {d} is {n} but size is {size}")
+        if step <= 0:
+            raise RuntimeError(f"unfold: step is {step} but must be > 0")
+        if self.ndim == 0:
+            return self.reshape(1)
+        starts = np.arange(0, n - size + 1, step)
+        windows = self[(slice(None),) * d + (starts[:, None] + np.arange(size),)]  # (..., count, size, ...)
+        return windows.movedim(d + 1, -1)
+
     def broadcast_to(self, size: Any) -> "Tensor":
         """self expanded to `size` under broadcasting rules (torch.broadcast_to; a view, as expand)."""
         return self.expand(*tuple(size))
