@@ -8,7 +8,7 @@ import numpy as np
 
 from .._tensor_args import dim_arg, to_index
 from ..ops.index import GetItem
-from ._common import _as_tensor, is_tensor, wrap
+from ._common import is_tensor, wrap
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
