@@ -91,12 +91,19 @@ def _rule(c_image: int, c_window: int, kernel: Pair, stride: Pair, dilation: Pai
 
 
 def _timed(run: Callable[[], Any]) -> float:
-    best = float("inf")
-    for _ in range(2):  # the first call also warms caches (DFT matrices): keep the best of two
-        t = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - t)
-    return best
+    t = time.perf_counter()
+    run()
+    return time.perf_counter() - t
+
+
+def _fastest(options: tuple[str, ...], runs: Callable[[str], Callable[[], Any]]) -> str:
+    """The option with the best of 3 timed calls, the options' calls interleaved (a burst of load from another
+    process then hits all of them alike); the first round also warms caches (DFT matrices, pages)."""
+    best = {a: float("inf") for a in options}
+    for _ in range(3):
+        for a in options:
+            best[a] = min(best[a], _timed(runs(a)))
+    return min(options, key=best.__getitem__)
 
 
 def choose(kind: str, key: tuple, options: tuple[str, ...], runs: Callable[[str], Callable[[], Any]],
@@ -109,7 +116,7 @@ def choose(kind: str, key: tuple, options: tuple[str, ...], runs: Callable[[str]
     full = (kind,) + key
     algo = _chosen.get(full)
     if algo is None:
-        algo = min(options, key=lambda a: _timed(runs(a)))
+        algo = _fastest(options, runs)
         _chosen[full] = algo
     return algo
 
