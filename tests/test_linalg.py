@@ -62,6 +62,17 @@ def test_norm_dispatch_matches_torch(call):
     check_parity(call, [R.standard_normal((2, 3, 4))])
 
 
+def test_norm_second_derivatives_match_torch_and_stay_finite_at_zero():
+    x = np.array([[0.0, 0, 0], [1, -2, 2]])
+    for f in (lambda m, a: m.linalg.vector_norm(a, dim=1) * a.sum(1), lambda m, a: m.linalg.vector_norm(a, 3, dim=1),
+              lambda m, a: a.std(1) * a.sum(1)):
+        check_grad2(f, [x[1:]])  # away from 0: torch's numbers
+        a = tg.tensor(x, requires_grad=True)
+        (g,) = tg.autograd.grad(f(tg, a).sum(), a, create_graph=True)
+        (h,) = tg.autograd.grad((g * g).sum(), a)
+        assert np.isfinite(h.numpy()).all() and (h.numpy()[0] == 0).all()  # torch: NaN on the zero row
+
+
 def test_norm_errors_like_torch():
     for op, match in ((lambda m: m.linalg.vector_norm(m.ones(3, dtype=m.int64)), "floating point"),
                       (lambda m: m.linalg.vector_norm(m.ones(0), INF), "empty tensor"),
