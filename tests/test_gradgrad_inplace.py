@@ -113,3 +113,49 @@ def test_second_backward_through_grad_changed_in_place_sees_the_change():
         return h.detach().numpy()
 
     np.testing.assert_allclose(run(tg), run(torch), rtol=1e-12)
+
+
+# in-place ops, then a second in-place change of the same tensor: torch refuses exactly when the first op saved its
+# result (exp_, sqrt_, tanh_, pow_ with a tensor exponent, elu_ ...), and both libraries must agree. (Not listed:
+# leaky_relu_, whose result torch saves; tinygrad_cnn saves the sign mask instead and accepts the second change.)
+INPLACE_OPS = {
+    "add_": lambda m, y, w: y.add_(w), "sub_": lambda m, y, w: y.sub_(w, alpha=2), "mul_": lambda m, y, w: y.mul_(w),
+    "div_": lambda m, y, w: y.div_(w), "pow_scalar": lambda m, y, w: y.pow_(2),
+    "pow_tensor": lambda m, y, w: y.abs_().pow_(w), "clamp_": lambda m, y, w: y.clamp_(-1, 1),
+    "relu_": lambda m, y, w: y.relu_(), "abs_": lambda m, y, w: y.abs_(), "neg_": lambda m, y, w: y.neg_(),
+    "exp_": lambda m, y, w: y.exp_(), "log_": lambda m, y, w: y.abs_().log_(),
+    "sqrt_": lambda m, y, w: y.abs_().sqrt_(), "sigmoid_": lambda m, y, w: y.sigmoid_(),
+    "tanh_": lambda m, y, w: y.tanh_(), "masked_fill_": lambda m, y, w: y.masked_fill_(y.detach() > 1, 0.0),
+    "elu": lambda m, y, w: m.nn.functional.elu(y, inplace=True),
+    "selu": lambda m, y, w: m.nn.functional.selu(y, inplace=True),
+    "celu": lambda m, y, w: m.nn.functional.celu(y, inplace=True),
+    "hardtanh": lambda m, y, w: m.nn.functional.hardtanh(y, inplace=True),
+    "silu": lambda m, y, w: m.nn.functional.silu(y, inplace=True),
+    "relu6": lambda m, y, w: m.nn.functional.relu6(y, inplace=True),
+}
+
+
+def _twice_in_place(m, op):
+    x = m.tensor(X[:2, :3], requires_grad=True)
+    w = m.tensor(X[1:, 1:] + 3, requires_grad=True)
+    y = x * 1
+    INPLACE_OPS[op](m, y, w)
+    y.mul_(2)
+    try:
+        (y * y).sum().backward()
+    except RuntimeError as e:
+        assert "modified by an inplace operation" in str(e)
+        return "refused"
+    return x.grad.numpy(), (None if w.grad is None else w.grad.numpy())
+
+
+@pytest.mark.parametrize("op", list(INPLACE_OPS))
+def test_a_second_inplace_change_is_refused_exactly_when_torch_refuses(op):
+    ours, ref = _twice_in_place(tg, op), _twice_in_place(torch, op)
+    if isinstance(ref, str) or isinstance(ours, str):
+        assert ours == ref, f"{op}: tinygrad_cnn {ours if isinstance(ours, str) else 'computed'}, torch {ref}"
+        return
+    np.testing.assert_allclose(ours[0], ref[0], rtol=1e-12)
+    assert (ours[1] is None) == (ref[1] is None)
+    if ref[1] is not None:
+        np.testing.assert_allclose(ours[1], ref[1], rtol=1e-12)

@@ -95,7 +95,9 @@ class Pow(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         out = np.power(a, b)
-        ctx.save_for_backward(a, b, out)
+        # the output only when the exponent needs a gradient (as torch): pow_(2) saves no result, so changing the
+        # tensor in place afterwards is allowed (ops/inplace.py checks a saved result against its new versions)
+        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
         ctx.shapes = (_shape(a), _shape(b))
         return out
 
