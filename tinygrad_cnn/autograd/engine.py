@@ -73,8 +73,6 @@ def _call_backward(node: Context, grads: list) -> tuple:
     outputs come back as Tensors too, so whatever the backward computes is recorded.
     """
     fn = node._fn
-    if any(g is None for g in grads) and node._materialize_grads:
-        raise AssertionError("internal: missing output gradient")  # the engine fills zeros before calling
     create_graph = grad_mode._enabled[0]
     if create_graph:
         node._tensor_mode = True
@@ -91,7 +89,7 @@ def _call_backward(node: Context, grads: list) -> tuple:
     if not isinstance(res, tuple):
         res = (res,)
     n_in = len(node._edges)
-    if len(res) < n_in or any(r is not None for r in res[n_in:]):
+    if len(res) != n_in and (len(res) < n_in or any(r is not None for r in res[n_in:])):
         raise RuntimeError(
             f"function {node.name()} returned an incorrect number of gradients (expected {n_in}, got {len(res)})")
     out = []
@@ -186,7 +184,7 @@ def _run_node(node: Node, grads: list, retain_graph: bool, capture: dict | None,
         for nr in range(node.num_outputs):
             if (id(node), nr) in capture and grads[nr] is not None:
                 capture[(id(node), nr)] = grads[nr]
-    if node._materialize_grads and any(g is None for g in grads):
+    if node.num_outputs > 1 and node._materialize_grads:  # a single output always has its gradient here
         grads = [_zeros(node._out_meta[nr], grad_mode._enabled[0]) if g is None else g for nr, g in enumerate(grads)]
     for hook in node.metadata.get("hooks", ()):
         hook(node, grads)
