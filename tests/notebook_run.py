@@ -6,7 +6,9 @@ of running every notebook a second time. Two kernels run at a time (the machine 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -54,6 +56,7 @@ def executed() -> tuple[Path, dict]:
     import nbformat
 
     out = Path(tempfile.mkdtemp(prefix="tg-notebooks-"))
+    atexit.register(shutil.rmtree, out, True)  # the executed copies live as long as the test session
     workdir = out / "work"
     workdir.mkdir()
     runs = asyncio.run(_execute_all(workdir))
