@@ -43,7 +43,8 @@ API_MODULES = [
     ("tinygrad_cnn.models", "tg.models"), ("tinygrad_cnn.testing", "tinygrad_cnn.testing"),
     ("tinygrad_cnn.linalg", "tg.linalg"), ("tinygrad_cnn.distributed", "tg.distributed"),
     ("tinygrad_cnn.onnx", "tg.onnx"), ("tinygrad_cnn.nn.parallel", "tg.nn.parallel"),
-    ("tinygrad_cnn.distributed.nn", "tg.distributed.nn"),
+    ("tinygrad_cnn.distributed.nn", "tg.distributed.nn"), ("tinygrad_cnn.safetensors", "tg.safetensors"),
+    ("tinygrad_cnn.backends.cudnn", "tg.backends.cudnn"),
 ]
 ALWAYS = {"tinygrad_cnn", "tinygrad_cnn.nn", "tinygrad_cnn.nn.functional", "tinygrad_cnn.optim",
           "tinygrad_cnn.autograd", "tinygrad_cnn.viz", "tinygrad_cnn.utils.data", "tinygrad_cnn.datasets"}
