@@ -5,7 +5,7 @@ Bound: for each kernel (forward, input gradient, weight gradient), max |float32 
 <= C_algo * eps32 * S, where S is the largest entry of the same kernel applied to |operands| (the sum of the
 magnitudes of the products that make each output). C = 8 for im2col (a float32 dot product), 16 for the FFT
 (three transforms, each a sum of at most L terms; measured <= 2.5 and <= 1.8 on random shapes), 16 for
-Winograd F(2x2, 3x3) (transforms with +-1 and 1/2 entries, sums of 4 terms each side), 8 for the depthwise taps.
+Winograd F(4x4, 3x3) (transform entries up to 8 and 1/24, sums of 6 terms each side), 8 for the depthwise taps.
 The reference is the float64 im2col path, which test_conv.py checks against torch.
 """
 import numpy as np
@@ -15,15 +15,17 @@ import tinygrad_cnn as tg
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn.ops import _conv_depthwise as dw
 from tinygrad_cnn.ops import _conv_fft as fft
+from tinygrad_cnn.ops import _conv_pointwise as pw
 from tinygrad_cnn.ops import _conv_im2col as im2col
 from tinygrad_cnn.ops import _conv_select as select
 from tinygrad_cnn.ops import _conv_winograd as wg
 
-BOUND = {"im2col": 8.0, "fft": 16.0, "depthwise": 8.0, "winograd": 16.0}
+BOUND = {"im2col": 8.0, "fft": 16.0, "depthwise": 8.0, "winograd": 16.0, "pointwise": 8.0}
 EPS32 = float(np.finfo(np.float32).eps)
 
 
-def _geometry(rng, stride_one: bool, depthwise: bool = False, winograd: bool = False) -> dict:
+def _geometry(rng, stride_one: bool, depthwise: bool = False, winograd: bool = False,
+              pointwise: bool = False) -> dict:
     groups = 1 if stride_one else int(rng.integers(1, 3))
     if depthwise:
         groups = int(rng.integers(2, 6))
@@ -33,6 +35,8 @@ def _geometry(rng, stride_one: bool, depthwise: bool = False, winograd: bool = F
         k, d = (3, 3), (1, 1)
     s = (1, 1) if stride_one else tuple(int(v) for v in rng.integers(1, 3, 2))
     pads = tuple(int(v) for v in rng.integers(0, 3, 4))
+    if pointwise:
+        k, pads, groups = (1, 1), (0, 0, 0, 0), 1
     hw = tuple(d[a] * (k[a] - 1) + 1 + int(rng.integers(0, 9)) for a in (0, 1))
     c, o = (groups, groups) if depthwise else (groups * int(rng.integers(1, 9)), groups * int(rng.integers(1, 9)))
     return dict(n=int(rng.integers(1, 4)), c=c, o=o,
@@ -42,6 +46,8 @@ def _geometry(rng, stride_one: bool, depthwise: bool = False, winograd: bool = F
 def _kernels(algo: str, x, w, g, geo: dict):
     s, p, d, G = geo["stride"], geo["pads"], geo["dilation"], geo["groups"]
     out_hw = g.shape[2:]
+    if algo == "pointwise":
+        return (pw.forward(x, w, None, s, out_hw)[0], pw.transpose(g, w, s, geo["hw"]), pw.weight(x, g, s))
     if algo == "winograd":
         return (wg.forward(x, w, None, p, out_hw)[0], wg.transpose(g, w, p, geo["hw"]),
                 im2col.weight(x, g, geo["k"], s, p, d, G))
@@ -55,12 +61,12 @@ def _kernels(algo: str, x, w, g, geo: dict):
             im2col.weight(x, g, geo["k"], s, p, d, G))
 
 
-@pytest.mark.parametrize("algo", ["im2col", "fft", "depthwise", "winograd"])
+@pytest.mark.parametrize("algo", ["im2col", "fft", "depthwise", "winograd", "pointwise"])
 @pytest.mark.parametrize("seed", range(6))
 def test_algorithm_within_its_float32_error_bound(algo, seed):
     rng = np.random.default_rng(seed)
     geo = _geometry(rng, stride_one=(algo in ("fft", "winograd") or seed % 2 == 0), depthwise=(algo == "depthwise"),
-                    winograd=(algo == "winograd"))
+                    winograd=(algo == "winograd"), pointwise=(algo == "pointwise"))
     x = rng.standard_normal((geo["n"], geo["c"], *geo["hw"]))
     w = rng.standard_normal((geo["o"], geo["c"] // geo["groups"], *geo["k"]))
     out_hw = im2col.out_size(geo["hw"], geo["k"], geo["stride"], geo["pads"], geo["dilation"])
@@ -89,7 +95,8 @@ def test_fft_matches_im2col_in_float64_with_every_option():
 def test_rule_picks_depthwise_and_fft_where_they_win():
     assert select._rule(32, 32, (3, 3), (2, 2), (1, 1), 32) == "depthwise"
     assert select._rule(32, 64, (3, 3), (1, 1), (1, 1), 32) == "im2col"     # channel multiplier 2
-    assert select._rule(64, 128, (3, 3), (1, 1), (1, 1), 1) == "winograd"
+    assert select._rule(64, 128, (3, 3), (1, 1), (1, 1), 1, (16, 16)) == "winograd"
+    assert select._rule(512, 512, (3, 3), (1, 1), (1, 1), 1, (4, 4)) == "im2col"   # 4x4 maps: im2col
     assert select._rule(3, 64, (3, 3), (1, 1), (1, 1), 1) == "im2col"       # the RGB stem: too few channels
     assert select._rule(32, 32, (5, 5), (1, 1), (1, 1), 1) == "fft"
     assert select._rule(3, 32, (5, 5), (1, 1), (1, 1), 1) == "im2col"      # too few input channels
@@ -121,19 +128,20 @@ def test_benchmark_mode_times_once_per_shape_and_keeps_the_choice(monkeypatch):
     assert not calls  # the rule: nothing timed
 
 
-@pytest.mark.parametrize("algo", ["im2col", "fft", "depthwise", "winograd"])
+@pytest.mark.parametrize("algo", ["im2col", "fft", "depthwise", "winograd", "pointwise"])
 def test_training_gradients_agree_between_algorithms(algo, monkeypatch):
     # the whole primitive (forward, cache, input and weight gradient) with one algorithm forced
     rng = np.random.default_rng(5)
-    shapes = {"depthwise": ((3, 6, 10, 9), (6, 1, 5, 3), (6,)), "winograd": ((3, 6, 10, 9), (7, 6, 3, 3), (7,))}.get(
-        algo, ((3, 6, 10, 9), (7, 6, 5, 3), (7,)))
+    shapes = {"depthwise": ((3, 6, 10, 9), (6, 1, 5, 3), (6,)), "winograd": ((3, 6, 10, 9), (7, 6, 3, 3), (7,)),
+              "pointwise": ((3, 6, 10, 9), (7, 6, 1, 1), (7,))}.get(algo, ((3, 6, 10, 9), (7, 6, 5, 3), (7,)))
     groups = 6 if algo == "depthwise" else 1
     arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     results = {}
     for name in ("im2col", algo):
         monkeypatch.setattr(select, "forced", [name])
         x, w, b = (tg.tensor(a, requires_grad=True) for a in arrays)
-        y = F.conv2d(x, w, b, padding=(2, 1), stride=(1, 2) if groups > 1 else 1, groups=groups)
+        pad = 0 if algo == "pointwise" else (2, 1)
+        y = F.conv2d(x, w, b, padding=pad, stride=(1, 2) if groups > 1 or algo == "pointwise" else 1, groups=groups)
         y.backward(tg.tensor(np.cos(np.arange(y.numel())).reshape(y.shape).astype(np.float32)))
         results[name] = [t.detach().numpy() for t in (y, x.grad, w.grad, b.grad)]
     for a, b in zip(results["im2col"], results[algo]):

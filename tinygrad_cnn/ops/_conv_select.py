@@ -5,7 +5,8 @@ windows, keeping a cache for the weight gradient when asked), `transpose` (windo
 
 - "im2col": one copy of the window view + one GEMM per group (any stride, dilation, groups). Cache: the columns.
 - "fft": Fourier domain, one small GEMM per frequency (stride 1, groups 1). Cache: the image's spectrum.
-- "winograd": F(2x2, 3x3), 16 GEMMs per 2x2 output tiles (3x3, stride 1, groups 1); forward and input gradient.
+- "winograd": F(4x4, 3x3), 36 GEMMs per 4x4 output tiles (3x3, stride 1, groups 1); forward and input gradient.
+- "pointwise": 1x1 convolutions without padding: batched GEMMs on NCHW as it is (always chosen where it applies).
 - "depthwise": one multiply-add per kernel tap over all channels (groups = channels). Cache: the padded input.
 
 With `tg.backends.cudnn.benchmark = False` (the default, as in torch) a fixed rule picks (`_rule`). With True,
@@ -24,6 +25,7 @@ import numpy as np
 from . import _conv_depthwise as depthwise
 from . import _conv_fft as fft
 from . import _conv_im2col as im2col
+from . import _conv_pointwise as pointwise
 from . import _conv_winograd as winograd
 from ._windows import Pads, Pair
 
@@ -50,6 +52,11 @@ _ALGOS = {
         lambda x, w, b, s, p, d, G, o, keep: winograd.forward(x, w, b, p, o, keep),
         lambda g, w, s, p, d, G, hw: winograd.transpose(g, w, p, hw),
         None),                      # no Winograd weight gradient: see _conv_winograd
+    "pointwise": _Algorithm(
+        lambda k, s, d, G, ci, cw: False,  # also needs pads == 0: decided in applicable()
+        lambda x, w, b, s, p, d, G, o, keep: pointwise.forward(x, w, b, s, o, keep),
+        lambda g, w, s, p, d, G, hw: pointwise.transpose(g, w, s, hw),
+        lambda x, g, k, s, p, d, G, cache: pointwise.weight(x, g, s)),
     "depthwise": _Algorithm(
         lambda k, s, d, G, ci, cw: depthwise.applies(ci, cw, G),
         lambda x, w, b, s, p, d, G, o, keep: depthwise.forward(x, w, b, s, p, d, o, keep),
@@ -67,23 +74,27 @@ def _benchmark_mode() -> bool:
     return bool(cudnn.benchmark)
 
 
-def applicable(kind: str, kernel: Pair, stride: Pair, dilation: Pair, groups: int, c_image: int, c_window: int,
-               *arrays: np.ndarray) -> tuple[str, ...]:
+def applicable(kind: str, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair, groups: int, c_image: int,
+               c_window: int, *arrays: np.ndarray) -> tuple[str, ...]:
     """The algorithms that can run this kernel (empty arrays: im2col only, which handles every size)."""
     if not all(a.size for a in arrays):
         return ("im2col",)
-    return tuple(n for n, a in _ALGOS.items()
-                 if getattr(a, kind) is not None and a.applies(kernel, stride, dilation, groups, c_image, c_window))
+    found = tuple(n for n, a in _ALGOS.items()
+                  if getattr(a, kind) is not None and a.applies(kernel, stride, dilation, groups, c_image, c_window))
+    return found + (("pointwise",) if pointwise.applies(kernel, pads, groups) else ())
 
 
-def _rule(c_image: int, c_window: int, kernel: Pair, stride: Pair, dilation: Pair, groups: int) -> str:
+def _rule(c_image: int, c_window: int, kernel: Pair, stride: Pair, dilation: Pair, groups: int,
+          out_hw: Pair = (0, 0)) -> str:
     """Without benchmark mode: the tap-by-tap kernel for depthwise convolutions; Winograd for 3x3 stride-1
-    convolutions on at least 64 channels (20-30% faster than im2col there, slower on few channels); FFT for stride-1 5x5-and-larger
+    convolutions on at least 32 channels and 8x8 outputs (1.1-2x faster than im2col there; slower on few
+    channels, where the transforms dominate, and on 4x4 maps, where the 36 transformed kernels dominate); FFT for stride-1 5x5-and-larger
     kernels on at least 8 channels each side, where it was 1.5-2.5x faster than im2col on every measured shape
     (docs/benchmarks.md); im2col otherwise."""
     if depthwise.applies(c_image, c_window, groups):
         return "depthwise"
-    if winograd.applies(kernel, stride, dilation, groups) and min(c_image, c_window) >= 64:
+    if (winograd.applies(kernel, stride, dilation, groups) and min(c_image, c_window) >= 32
+            and out_hw[0] * out_hw[1] >= 64):
         return "winograd"
     if fft.applies(stride, groups) and kernel[0] * kernel[1] >= 16 and min(c_image, c_window) >= 8:
         return "fft"
@@ -111,6 +122,8 @@ def choose(kind: str, key: tuple, options: tuple[str, ...], runs: Callable[[str]
     """The algorithm for one kernel call: forced (tests), timed once (benchmark mode), or the rule."""
     if forced[0] is not None:
         return forced[0] if forced[0] in options else options[0]
+    if "pointwise" in options:  # a 1x1 conv is a plain GEMM: nothing else comes close, no need to time
+        return "pointwise"
     if len(options) == 1 or not _benchmark_mode():
         return rule if rule in options else options[0]
     full = (kind,) + key
@@ -126,10 +139,10 @@ def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pa
     """y = conv2d(x, w) + b and, when keep, the weight gradient's cache (algorithm name, array)."""
     args = (x, w, b, stride, pads, dilation, groups, out_hw, keep)
     key = (x.shape, w.shape, stride, pads, dilation, groups, out_hw, keep, x.dtype.str)
-    algo = choose("forward", key, applicable("forward", w.shape[2:], stride, dilation, groups, x.shape[1],
+    algo = choose("forward", key, applicable("forward", w.shape[2:], stride, pads, dilation, groups, x.shape[1],
                                              w.shape[0], x, w),
                   lambda a: lambda: _ALGOS[a].forward(*args),
-                  _rule(x.shape[1], w.shape[0], w.shape[2:], stride, dilation, groups))
+                  _rule(x.shape[1], w.shape[0], w.shape[2:], stride, dilation, groups, out_hw))
     y, cache = _ALGOS[algo].forward(*args)
     return y, (None if cache is None else (algo, cache))
 
@@ -140,10 +153,10 @@ def transpose(g: np.ndarray, w: np.ndarray, stride: Pair, pads: Pads, dilation: 
     args = (g, w, stride, pads, dilation, groups, image_hw)
     key = (g.shape, w.shape, stride, pads, dilation, groups, image_hw, g.dtype.str)
     c_image = w.shape[1] * groups
-    algo = choose("transpose", key, applicable("transpose", w.shape[2:], stride, dilation, groups, c_image,
+    algo = choose("transpose", key, applicable("transpose", w.shape[2:], stride, pads, dilation, groups, c_image,
                                                w.shape[0], g, w),
                   lambda a: lambda: _ALGOS[a].transpose(*args),
-                  _rule(c_image, w.shape[0], w.shape[2:], stride, dilation, groups))
+                  _rule(c_image, w.shape[0], w.shape[2:], stride, dilation, groups, g.shape[2:]))
     return _ALGOS[algo].transpose(*args)
 
 
@@ -154,8 +167,8 @@ def weight(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, pads: Pads,
         return _ALGOS[cache[0]].weight(x, g, kernel, stride, pads, dilation, groups, cache[1])
     args = (x, g, kernel, stride, pads, dilation, groups, None)
     key = (x.shape, g.shape, kernel, stride, pads, dilation, groups, x.dtype.str)
-    algo = choose("weight", key, applicable("weight", kernel, stride, dilation, groups, x.shape[1], g.shape[1],
+    algo = choose("weight", key, applicable("weight", kernel, stride, pads, dilation, groups, x.shape[1], g.shape[1],
                                             x, g),
                   lambda a: lambda: _ALGOS[a].weight(*args),
-                  _rule(x.shape[1], g.shape[1], kernel, stride, dilation, groups))
+                  _rule(x.shape[1], g.shape[1], kernel, stride, dilation, groups, g.shape[2:]))
     return _ALGOS[algo].weight(*args)
