@@ -1,6 +1,6 @@
 """Data-parallel scaling: LeNet-5 MNIST training images/s on 1, 2 and 4 MPI ranks, and all-reduce bandwidth.
 
-    python benchmarks/distributed.py [--nproc 1 2 4] [--steps 300] [--repeat 3] [--json out.json]
+    python benchmarks/distributed.py [--nproc 1 2 4] [--steps 300] [--repeat 3] [--json out.json] [--contention]
 
 Each configuration runs as `mpiexec -n N python benchmarks/distributed.py --worker ...`, one BLAS thread per rank.
 Two batch conventions are timed:
@@ -94,6 +94,33 @@ def _bandwidth(repeat: int = 20) -> dict[int, float]:
     return out
 
 
+def _solo(steps: int) -> str:
+    """One plain (no MPI) LeNet-5 training loop: ms per step of 50 images and the share of a core it got."""
+    import tinygrad_cnn as tg
+
+    x, y = _mnist(1000)
+    model = tg.models.get_model("annt-lenet5")
+    opt = tg.optim.Adam(model.parameters(), lr=0.002)
+    xb, yb = tg.Tensor._wrap(x[:BATCH]), tg.Tensor._wrap(y[:BATCH])
+    for i in range(steps + 10):
+        if i == 10:
+            t0, c0 = time.perf_counter(), time.process_time()
+        loss = tg.nn.functional.nll_loss(model(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    wall = time.perf_counter() - t0
+    return f"{wall / steps * 1000:.1f} ms/step, {(time.process_time() - c0) / wall:.2f} of a core"
+
+
+def contention(steps: int) -> None:
+    """How much CPU the machine gives: one plain training loop alone, then two independent ones at once."""
+    me = [sys.executable, os.path.abspath(__file__), "--solo", "--steps", str(steps)]
+    print("one process alone:     ", subprocess.run(me, capture_output=True, text=True).stdout.strip())
+    pair = [subprocess.Popen(me, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    print("two processes together:", " | ".join(p.communicate()[0].strip() for p in pair))
+
+
 def worker(args: argparse.Namespace) -> None:
     import tinygrad_cnn.distributed as dist
 
@@ -123,16 +150,28 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--json", default=None)
+    p.add_argument("--contention", action="store_true",
+                   help="first time one plain training loop alone and two at once (is the machine idle?)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--solo", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
         worker(args)
         return
+    if args.solo:
+        print(_solo(args.steps))
+        return
+    if args.contention:
+        contention(args.steps)
     from _system import cpu_name  # noqa: PLC0415 - benchmarks/ is on sys.path when run as a script
 
     print(f"{cpu_name()}, {os.cpu_count()} cores, one BLAS thread per rank, {args.steps} steps, "
           f"{args.repeat} runs each (median [min-max])")
-    runs = {n: [run(n, args.steps) for _ in range(args.repeat)] for n in args.nproc}
+    runs: dict[int, list] = {n: [] for n in args.nproc}
+    for _ in range(args.repeat):   # interleaved, so load from other jobs falls on every configuration alike
+        for n in args.nproc:
+            runs[n].append(run(n, args.steps))
+    print(f"load average after the runs: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     base = {m: statistics.median(r[m] for r in runs[args.nproc[0]]) for m in ("weak", "strong")}
     for n, results in runs.items():
         cells = []
