@@ -35,7 +35,11 @@ def _leaves(lib: Any, arrays: Sequence[Any], const: Sequence[int]) -> list:
 
 
 def _np(g: Any, like: Any) -> np.ndarray:
-    return np.zeros(tuple(like.shape)) if g is None else g.detach().numpy().astype(np.float64)
+    if g is None:
+        return np.zeros(tuple(like.shape))
+    if isinstance(g, tg.Tensor):
+        return g.detach().numpy().astype(np.float64)
+    return g.detach().numpy(force=True).astype(np.float64)  # force: torch may return a ZeroTensor for a known 0
 
 
 def _levels(lib: Any, fn: Callable, arrays: Sequence[Any], const: Sequence[int], order: int, seed: int) -> list:
