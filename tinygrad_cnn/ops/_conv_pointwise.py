@@ -23,11 +23,16 @@ def _sampled(x: np.ndarray, stride: Pair, out_hw: Pair) -> np.ndarray:
     return np.ascontiguousarray(xs).reshape(N, C, -1)
 
 
+# Below this many pixels per sample the weight gradient's N per-sample GEMMs (K = H*W) are too thin: one GEMM over
+# the folded batch is faster (measured 4.1 -> 2.3 ms at (32, 1024, 4, 4) -> 128), despite two transposing copies.
+_FOLD_BELOW = 256
+
+
 def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, out_hw: Pair,
             keep: bool = False) -> tuple[np.ndarray, None]:
     """x (N, C, H, W), w (O, C, 1, 1) -> (N, O, *out_hw) C-contiguous (no cache: x itself is the operand)."""
     N, O = x.shape[0], w.shape[0]
-    y = np.matmul(w.reshape(O, -1), _sampled(x, stride, out_hw))            # (N, O, Ho*Wo)
+    y = np.matmul(w.reshape(O, -1), _sampled(x, stride, out_hw))    # (N, O, Ho*Wo)
     if b is not None:
         y += b.reshape(O, 1)
     return y.reshape(N, O, *out_hw), None
@@ -49,5 +54,10 @@ def weight(x: np.ndarray, g: np.ndarray, stride: Pair) -> np.ndarray:
     """Weight gradient: x (N, C, H, W), g (N, O, Ho, Wo) -> (O, C, 1, 1) = sum_n g[n] @ x[n]^T."""
     N, O = g.shape[:2]
     xs = _sampled(x, stride, g.shape[2:])                                   # (N, C, Ho*Wo)
-    per_sample = np.matmul(np.ascontiguousarray(g).reshape(N, O, -1), xs.transpose(0, 2, 1))  # (N, O, C)
+    g3 = np.ascontiguousarray(g).reshape(N, O, -1)
+    if xs.shape[2] < _FOLD_BELOW:  # one GEMM with K = N*H*W instead of N thin ones and an (N, O, C) sum
+        gw = np.ascontiguousarray(g3.transpose(1, 0, 2)).reshape(O, -1) @ \
+            np.ascontiguousarray(xs.transpose(1, 0, 2)).reshape(xs.shape[1], -1).T
+        return gw.reshape(O, -1, 1, 1)
+    per_sample = np.matmul(g3, xs.transpose(0, 2, 1))                      # (N, O, C)
     return per_sample.sum(axis=0).reshape(O, -1, 1, 1)
