@@ -139,8 +139,10 @@ def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pa
     """y = conv2d(x, w) + b and, when keep, the weight gradient's cache (algorithm name, array)."""
     args = (x, w, b, stride, pads, dilation, groups, out_hw, keep)
     key = (x.shape, w.shape, stride, pads, dilation, groups, out_hw, keep, x.dtype.str)
-    algo = choose("forward", key, applicable("forward", w.shape[2:], stride, pads, dilation, groups, x.shape[1],
-                                             w.shape[0], x, w),
+    options = applicable("forward", w.shape[2:], stride, pads, dilation, groups, x.shape[1], w.shape[0], x, w)
+    if keep:  # Winograd keeps nothing for the weight gradient, which would then redo im2col: not worth it
+        options = tuple(a for a in options if a != "winograd")
+    algo = choose("forward", key, options,
                   lambda a: lambda: _ALGOS[a].forward(*args),
                   _rule(x.shape[1], w.shape[0], w.shape[2:], stride, dilation, groups, out_hw))
     y, cache = _ALGOS[algo].forward(*args)
