@@ -48,7 +48,8 @@ def choices(name: str) -> dict:
 
 def main(names: list[str]) -> None:
     for name in names or [c.name for c in _models.MODELS]:
-        print(f"\n### {name}\n\n| kernel | first operand | second operand | stride | algorithm |\n|---|---|---|---|---|")
+        print(f"\n### {name}\n")
+        print("| kernel | first operand | second operand | stride | algorithm |\n|---|---|---|---|---|")
         for (kind, a, b, stride), algo in choices(name).items():
             print(f"| {kind} | {a} | {b} | {stride} | {algo} |")
 

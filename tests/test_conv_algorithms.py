@@ -85,7 +85,8 @@ def test_fft_matches_im2col_in_float64_with_every_option():
     rng = np.random.default_rng(3)
     for _ in range(10):
         geo = _geometry(rng, stride_one=True)
-        x, w = rng.standard_normal((geo["n"], geo["c"], *geo["hw"])), rng.standard_normal((geo["o"], geo["c"], *geo["k"]))
+        x = rng.standard_normal((geo["n"], geo["c"], *geo["hw"]))
+        w = rng.standard_normal((geo["o"], geo["c"], *geo["k"]))
         out_hw = im2col.out_size(geo["hw"], geo["k"], (1, 1), geo["pads"], geo["dilation"])
         g = rng.standard_normal((geo["n"], geo["o"], *out_hw))
         for a, b in zip(_kernels("fft", x, w, g, geo), _kernels("im2col", x, w, g, geo)):
@@ -97,11 +98,12 @@ def test_rule_picks_depthwise_and_fft_where_they_win():
     assert select._rule(32, 64, (3, 3), (1, 1), (1, 1), 32) == "im2col"     # channel multiplier 2
     assert select._rule(64, 128, (3, 3), (1, 1), (1, 1), 1, (16, 16)) == "winograd"
     assert select._rule(512, 512, (3, 3), (1, 1), (1, 1), 1, (4, 4)) == "im2col"   # 4x4 maps: im2col
-    assert select._rule(3, 64, (3, 3), (1, 1), (1, 1), 1) == "im2col"       # the RGB stem: too few channels
-    assert select._rule(32, 32, (5, 5), (1, 1), (1, 1), 1) == "fft"
-    assert select._rule(3, 32, (5, 5), (1, 1), (1, 1), 1) == "im2col"      # too few input channels
-    assert select._rule(32, 32, (3, 3), (1, 1), (1, 1), 1) == "im2col"
-    assert select._rule(32, 32, (5, 5), (2, 2), (1, 1), 1) == "im2col"      # strided: FFT does not apply
+    assert select._rule(3, 64, (3, 3), (1, 1), (1, 1), 1, (32, 32)) == "im2col"  # the RGB stem: too few channels
+    assert select._rule(32, 32, (5, 5), (1, 1), (1, 1), 1, (16, 16)) == "fft"
+    assert select._rule(16, 120, (5, 5), (1, 1), (1, 1), 1, (1, 1)) == "im2col"  # LeNet's C5: 1x1 output
+    assert select._rule(3, 32, (5, 5), (1, 1), (1, 1), 1, (16, 16)) == "im2col"      # too few input channels
+    assert select._rule(32, 32, (3, 3), (1, 1), (1, 1), 1, (4, 4)) == "im2col"
+    assert select._rule(32, 32, (5, 5), (2, 2), (1, 1), 1, (16, 16)) == "im2col"      # strided: FFT does not apply
 
 
 def test_benchmark_mode_times_once_per_shape_and_keeps_the_choice(monkeypatch):

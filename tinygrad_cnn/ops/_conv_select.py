@@ -86,17 +86,18 @@ def applicable(kind: str, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair
 
 def _rule(c_image: int, c_window: int, kernel: Pair, stride: Pair, dilation: Pair, groups: int,
           out_hw: Pair = (0, 0)) -> str:
-    """Without benchmark mode: the tap-by-tap kernel for depthwise convolutions; Winograd for 3x3 stride-1
-    convolutions on at least 32 channels and 8x8 outputs (1.1-2x faster than im2col there; slower on few
-    channels, where the transforms dominate, and on 4x4 maps, where the 36 transformed kernels dominate); FFT for stride-1 5x5-and-larger
-    kernels on at least 8 channels each side, where it was 1.5-2.5x faster than im2col on every measured shape
-    (docs/benchmarks.md); im2col otherwise."""
+    """Without benchmark mode. Depthwise convolutions: the tap-by-tap kernel. 3x3 stride-1 convolutions on >= 32
+    channels with >= 8x8 outputs: Winograd (1.1-2x faster than im2col there; slower on few channels, where the
+    transforms dominate, and on 4x4 maps, where the 36 transformed kernels dominate). Stride-1 kernels of >= 16
+    taps on >= 8 channels each side with >= 4x4 outputs: FFT (1.5-2.5x faster than im2col on every measured
+    shape). im2col otherwise. Measurements: docs/benchmarks.md. out_hw (0, 0): unknown (no Winograd or FFT)."""
     if depthwise.applies(c_image, c_window, groups):
         return "depthwise"
     if (winograd.applies(kernel, stride, dilation, groups) and min(c_image, c_window) >= 32
             and out_hw[0] * out_hw[1] >= 64):
         return "winograd"
-    if fft.applies(stride, groups) and kernel[0] * kernel[1] >= 16 and min(c_image, c_window) >= 8:
+    if (fft.applies(stride, groups) and kernel[0] * kernel[1] >= 16 and min(c_image, c_window) >= 8
+            and out_hw[0] * out_hw[1] >= 16):  # LeNet's C5 (5x5 -> 1x1): nothing to gain from a transform
         return "fft"
     return "im2col"
 
