@@ -6,6 +6,7 @@ from typing import Any
 from .. import functional as F
 from ...tensor import Tensor
 from .module import Module
+from .pooling import _MaxPoolNd
 
 __all__ = ["Unfold", "Fold", "MaxPool1d", "AvgPool1d"]
 
@@ -42,24 +43,12 @@ class Fold(Module):
                 f"padding={self.padding}, stride={self.stride}")
 
 
-class MaxPool1d(Module):
+class MaxPool1d(_MaxPoolNd):
     """Max over windows of length kernel_size. Shape: (N, C, L) -> (N, C, L_out), see F.max_pool1d."""
-
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-                 return_indices: bool = False, ceil_mode: bool = False) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input: Tensor) -> Any:
         return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
-
-    def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class AvgPool1d(Module):

@@ -11,12 +11,8 @@ from .module import Module
 __all__ = ["MaxPool2d", "AvgPool2d", "LPPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "StochasticPool2d"]
 
 
-class MaxPool2d(Module):
-    """Max over kh x kw windows. stride defaults to kernel_size.
-
-    Shape:
-        (N, C, H, W) -> (N, C, H_out, W_out), H_out = floor or ceil((H + 2p - d(k - 1) - 1) / s + 1).
-    """
+class _MaxPoolNd(Module):
+    """The arguments and repr every max pool shares (torch's _MaxPoolNd); stride defaults to kernel_size."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:
@@ -26,13 +22,21 @@ class MaxPool2d(Module):
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
-    def forward(self, input: Tensor) -> Any:
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
-
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool2d(_MaxPoolNd):
+    """Max over kh x kw windows. stride defaults to kernel_size.
+
+    Shape:
+        (N, C, H, W) -> (N, C, H_out, W_out), H_out = floor or ceil((H + 2p - d(k - 1) - 1) / s + 1).
+    """
+
+    def forward(self, input: Tensor) -> Any:
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
 class AvgPool2d(Module):
