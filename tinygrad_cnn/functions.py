@@ -371,3 +371,12 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Any:
 @_tensor_first
 def reshape(input: Tensor, shape: Any) -> Any:
     return input.reshape(shape)
+
+
+__all__ = ["abs", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "bmm", "ceil", "clamp",
+           "clone", "cos", "detach", "div", "divide", "dot", "eq", "equal", "exp", "flatten", "floor", "gather",
+           "ge", "gt", "index_select", "isfinite", "isinf", "isnan", "le", "log", "log1p", "log_softmax",
+           "logical_not", "lt", "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul",
+           "ne", "neg", "norm", "numel", "permute", "pow", "prod", "reciprocal", "relu", "reshape", "round",
+           "rsqrt", "sigmoid", "sign", "sin", "softmax", "sqrt", "square", "squeeze", "std", "sub", "subtract",
+           "sum", "t", "tanh", "transpose", "unbind", "unsqueeze", "var"]

@@ -96,3 +96,8 @@ def outer(input: Tensor, vec2: Tensor) -> Any:
     if input.ndim != 1 or vec2.ndim != 1:
         raise RuntimeError(f"outer: expected 1-D tensors, got shapes {tuple(input.shape)} and {tuple(vec2.shape)}")
     return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+__all__ = ["argsort", "bincount", "cumsum", "flip", "index_add", "isclose", "logsumexp", "masked_select",
+           "moveaxis", "movedim", "narrow", "nonzero", "outer", "roll", "scatter", "scatter_add", "sort", "tile",
+           "topk", "tril", "triu", "unique"]
