@@ -12,22 +12,19 @@ import http.server
 import importlib.util
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 
 import pytest
 
 from notebook_run import NOTEBOOKS, ROOT, executed
+from headless_chromium import CHROMIUM, DRIVER, chromium
 from viz_dot import have_dot
 
 for _module in ("mkdocs", "material", "mkdocstrings_handlers.python", "mkdocs_jupyter", "nbclient", "ipykernel"):
     pytest.importorskip(_module)
 pytestmark = pytest.mark.skipif(not have_dot(), reason="the tutorials draw graphs: needs graphviz's dot")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
 
 
 def _hook():
@@ -105,21 +102,8 @@ def served(site):
 def browser():
     if not (CHROMIUM and DRIVER):
         pytest.skip("needs chromium and chromedriver")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="tg-chromium-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1280,900", f"--user-data-dir={profile}"]:
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    pytest.importorskip("selenium.webdriver")
+    yield from chromium("1280,900", 30)
 
 
 def test_pages_in_a_browser(served, browser):

@@ -3,39 +3,22 @@
 Skips when chromium, chromedriver, selenium or graphviz's `dot` is missing (`.ci/run` installs them).
 """
 import io
-import shutil
-import tempfile
 
 import numpy as np
 import pytest
 
 import tinygrad_cnn as tg
+from headless_chromium import CHROMIUM, DRIVER, chromium
 from viz_dot import have_dot
 
 webdriver = pytest.importorskip("selenium.webdriver")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER and have_dot()),
                                 reason="needs chromium, chromedriver and graphviz's dot")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1200,800"]
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="tg-chromium-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in FLAGS + [f"--user-data-dir={profile}"]:
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
-    driver.set_page_load_timeout(15)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    yield from chromium("1200,800", 15)
 
 
 def _current(driver):
