@@ -74,3 +74,12 @@ def check_parity(fn: Callable, arrays: Sequence[np.ndarray], *, grad: Sequence[b
             np.testing.assert_allclose(_to_np(x.grad), _to_np(y.grad), atol=atol, rtol=rtol,
                                        err_msg=f"gradient of input {i} differs from torch")
     return out_t, out_p
+
+
+def raises_like_torch(fn: Callable, match: str) -> None:
+    """fn(tinygrad_cnn) raises the exception type fn(torch) raises, with a message containing `match`."""
+    with pytest.raises(Exception) as theirs:
+        fn(torch)
+    with pytest.raises(type(theirs.value), match=match):
+        fn(tg)
+

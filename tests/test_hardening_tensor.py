@@ -12,13 +12,7 @@ import tinygrad_cnn as tg
 
 torch = pytest.importorskip("torch")
 
-
-def _raises_like_torch(fn, match):
-    """fn(tg) raises the same exception type as fn(torch); our message contains `match`."""
-    with pytest.raises(Exception) as theirs:
-        fn(torch)
-    with pytest.raises(type(theirs.value), match=match):
-        fn(tg)
+from parity import raises_like_torch as _raises_like_torch  # noqa: E402
 
 
 # --- 7. integer overflow at creation -------------------------------------------------------------------------
