@@ -45,7 +45,7 @@ def _dependencies(roots: Sequence[Node]) -> dict[Node, int]:
 def _check_grad(node: Context, i: int, g: Any) -> Any:
     """A backward's gradient must have its input's shape; dtype is cast back to the input's (float32 stays)."""
     shape, dtype = node._input_meta[i]
-    if _is_tensor(g):
+    if _dual.is_tensor(g):
         if g._data.shape != shape:
             _bad_shape(node, i, g._data.shape, shape)
         return g if g._data.dtype == dtype else _dual.cast(g, dtype)
@@ -60,10 +60,6 @@ def _bad_shape(node: Context, i: int, got: tuple, shape: tuple) -> None:
     raise RuntimeError(
         f"{node.name()} returned an invalid gradient for input {i}: got shape {tuple(got)} but the input "
         f"has shape {tuple(shape)} (a backward must undo broadcasting itself, e.g. with sum_to)")
-
-
-def _is_tensor(x: Any) -> bool:
-    return isinstance(x, _function._TENSOR[0] or _function._load_tensor())
 
 
 def _call_backward(node: Context, grads: list) -> tuple:
@@ -97,7 +93,7 @@ def _call_backward(node: Context, grads: list) -> tuple:
         if r is None or node._edges[i][0] is None:
             out.append(None)
             continue
-        if create_graph and fn.array_function and not _is_tensor(r):
+        if create_graph and fn.array_function and not _dual.is_tensor(r):
             raise RuntimeError(
                 f"{node.name()} is not differentiable twice: under create_graph=True its backward returned a "
                 f"numpy array for input {i} instead of a Tensor (the backward left the tape; write it with "
@@ -109,7 +105,7 @@ def _call_backward(node: Context, grads: list) -> tuple:
 def _carrier(r: Any, create_graph: bool) -> Any:
     """A returned gradient in the sweep's carrier: a Tensor under create_graph, else a numpy array."""
     if create_graph:
-        return r if _is_tensor(r) else _function._TENSOR[0]._wrap(np.asarray(r))
+        return r if _dual.is_tensor(r) else _function._TENSOR[0]._wrap(np.asarray(r))
     arr = r if isinstance(r, np.ndarray) else getattr(r, "_data", None)
     return np.asarray(r) if arr is None else arr
 
@@ -117,7 +113,7 @@ def _carrier(r: Any, create_graph: bool) -> Any:
 def _apply_tensor_hooks(hooks: list, g: Any) -> Any:
     from ..tensor import Tensor
 
-    create_graph = _is_tensor(g)
+    create_graph = _dual.is_tensor(g)
     for hook in hooks:
         new = hook(g if create_graph else Tensor._wrap(g))
         if new is not None:
@@ -254,7 +250,7 @@ def _accumulate_into_leaf(var: Any, g: Any) -> None:
     """
     from ..tensor import Tensor
 
-    if _is_tensor(g):
+    if _dual.is_tensor(g):
         var.grad = g.clone() if var.grad is None else var.grad + g
         return
     if var.grad is None:
