@@ -115,13 +115,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
     with enable_grad():
         in_tuple, xs = _as_tuple(inputs, "inputs", "jvp")
         xs = _prepare(xs, create_graph)
-        if v is None:
-            if len(xs) != 1 or xs[0].numel() != 1:
-                raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "
-                                   "single Tensor with a single element (jvp).")
-            vs = (Tensor._wrap(np.ones(xs[0]._data.shape, xs[0]._data.dtype)),)
-        else:
-            vs = _check_v(v, xs, "v", "jvp")
+        vs = _v_for_inputs(v, xs, "jvp")
         out_tuple, ys = _as_tuple(func(*xs), "outputs of the user-provided function", "jvp")
         # u -> u^T J is linear in u; its vjp with v is J v
         us = tuple(Tensor._wrap(np.zeros(y._data.shape, y._data.dtype)).requires_grad_(True) for y in ys)
