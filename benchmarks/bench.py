@@ -27,7 +27,7 @@ import torch  # noqa: E402
 import _micro  # noqa: E402
 import _models  # noqa: E402
 import _system  # noqa: E402
-from _timing import interleave  # noqa: E402
+from _timing import interleave, set_clock  # noqa: E402
 
 FRAMEWORKS = ("tinygrad_cnn", "torch")
 
@@ -193,10 +193,13 @@ def main(argv: list[str] | None = None) -> None:
                         "issue 13's algorithm choice)")
     p.add_argument("--rule", action="store_true",
                    help="tinygrad_cnn picks conv algorithms by its fixed rule (default: cudnn.benchmark timing)")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="time windows by wall time (default) or process CPU time (steadier on a loaded machine)")
     p.add_argument("--rss-child", nargs=2, metavar=("FRAMEWORK", "MODEL"), help=argparse.SUPPRESS)
     p.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     _set_benchmark_mode(not args.rule)
+    set_clock(args.clock)
     if args.force_algorithm:
         from tinygrad_cnn.ops import _conv_select
 
