@@ -86,6 +86,24 @@ def _split_by_mask(ctx: Any, g: Any, wins_a: np.ndarray, tie: np.ndarray) -> tup
             sum_to(g * (1 - share_a), sb) if ctx.needs_input_grad[1] else None)
 
 
+def _maskable(cond: Any, v: Any) -> bool:
+    """True when where(cond, v, 0) can be the bit mask of _keep: a bool cond of v's (float) shape."""
+    return (isinstance(v, np.ndarray) and isinstance(cond, np.ndarray) and cond.dtype == np.bool_
+            and v.dtype.kind == "f" and v.shape == cond.shape and v.ndim > 0)
+
+
+def _keep(cond: np.ndarray, v: np.ndarray, invert: bool) -> np.ndarray:
+    """where(cond, v, 0) (invert: where(cond, 0, v)) as an AND of v's bits with 0 / -1 integers: np.where branches
+    per element and costs ~4 ns each on a random mask (ReLU's backward: 1 ms for a (50, 6, 28, 28) gradient);
+    this is branch-free and ~10x faster. Exactly a select: v's bits where kept (inf, nan, -0.0 too), +0.0 else."""
+    itype = np.dtype(f"i{v.dtype.itemsize}")
+    m = np.negative(cond, dtype=itype)                         # True -> -1 (all bits set), False -> 0
+    if invert:
+        np.invert(m, out=m)
+    np.bitwise_and(m, v.view(itype), out=m)
+    return m.view(v.dtype)
+
+
 class Where(Primitive):
     """where(condition, a, b): the gradient goes to a where condition holds, to b elsewhere."""
 
@@ -93,6 +111,10 @@ class Where(Primitive):
     def forward(ctx, cond, a, b):
         ctx.save_for_backward(cond)
         ctx.shapes = (_shape(a), _shape(b))
+        if type(b) in (int, float) and b == 0 and _maskable(cond, a):
+            return _keep(cond, a, False)
+        if type(a) in (int, float) and a == 0 and _maskable(cond, b):
+            return _keep(cond, b, True)
         return np.where(cond, a, b)
 
     @staticmethod
