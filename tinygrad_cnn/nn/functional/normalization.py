@@ -9,6 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ...ops.batch_norm import BatchNorm
 from ...tensor import Tensor
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
@@ -59,26 +60,31 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     for t, arg in ((running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"),
                    (bias, "bias")):
         _check_vector(t, C, arg, "batch_norm")
-    dims = (0,) + tuple(range(2, input.ndim))
     per_channel = input.numel() // C if C else 0
-    shape = (1, C) + (1,) * (input.ndim - 2)                 # (1, C, 1, ...) broadcasts over N and space
     if training:
         if per_channel <= 1 and input.numel():
             raise ValueError(f"batch_norm: Expected more than 1 value per channel when training, got input size "
                              f"{tuple(input.shape)}")
         if input.numel() == 0:
             return input * 1.0
-        mean, var = _moments(input, dims)
-        if running_mean is not None:
-            _update_running(running_mean, mean._data, momentum)
-            _update_running(running_var, var._data * (per_channel / (per_channel - 1)), momentum)
-    else:
-        if running_mean is None:
-            raise RuntimeError("batch_norm: running_mean must be defined in evaluation mode (pass the running "
-                               "statistics or training=True)")
-        mean, var = running_mean.reshape(shape), running_var.reshape(shape)  # type: ignore[union-attr]
-    y = (input - mean) / (var + eps).sqrt()
-    return _affine(y, weight, bias, shape)
+        stats = (None, None) if running_mean is None else (running_mean._data, running_var._data)  # type: ignore
+        y = BatchNorm.apply(input, weight, bias, *stats, momentum, eps)  # updates the running stats in place
+        for stat in (running_mean, running_var):
+            if stat is not None:
+                stat._version_box[0] += 1
+        return y
+    if running_mean is None:
+        raise RuntimeError("batch_norm: running_mean must be defined in evaluation mode (pass the running "
+                           "statistics or training=True)")
+    # eval: one affine map per channel, y = x * scale + shift (torch's CPU kernel folds the statistics the same way)
+    scale = (running_var + eps) ** -0.5  # type: ignore[operator]
+    if weight is not None:
+        scale = scale * weight
+    shift = -running_mean * scale
+    if bias is not None:
+        shift = shift + bias
+    shape = (1, C) + (1,) * (input.ndim - 2)                 # (1, C, 1, ...) broadcasts over N and space
+    return input * scale.reshape(shape) + shift.reshape(shape)
 
 
 def _update_running(stat: Tensor, batch: np.ndarray, momentum: float) -> None:
