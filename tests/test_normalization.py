@@ -1,5 +1,7 @@
 """batch_norm / layer_norm / group_norm against torch (float64): outputs and gradients in training and eval mode,
-running statistics after several steps, gradcheck, dtype, and the argument errors."""
+running statistics after several steps, gradcheck, dtype, and the argument errors. The BatchNorm primitive and its
+per-channel helpers (ops/batch_norm.py): gradcheck, second derivatives (GRADGRAD_CASES), float32 accuracy far
+from zero mean, what the node saves."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -7,11 +9,12 @@ from hypothesis import strategies as st
 
 import tinygrad_cnn as tg
 from parity import check_parity
+from tinygrad_cnn.ops.batch_norm import BatchNorm, ChannelAffine, ChannelDot, ChannelSum
 
 torch = pytest.importorskip("torch")
 F = tg.nn.functional
 seeds = st.integers(0, 2**31 - 1)
-BN_SHAPES = [(6, 3), (4, 3, 5), (2, 3, 4, 5), (1, 3, 2), (2, 3, 1, 1)]
+BN_SHAPES = [(6, 3), (4, 3, 5), (2, 3, 4, 5), (1, 3, 2), (2, 3, 1, 1), (2, 3, 2, 2, 3)]
 
 
 @settings(max_examples=12)
@@ -36,7 +39,7 @@ def test_batch_norm_eval_matches_torch(shape, seed):
                  [x, w, b, rm, rv], grad=[True, True, True, False, False])
 
 
-@pytest.mark.parametrize("shape", [(8, 3), (4, 3, 6), (3, 3, 4, 4)])
+@pytest.mark.parametrize("shape", [(8, 3), (4, 3, 6), (3, 3, 4, 4), (2, 3, 2, 3, 2)])
 @pytest.mark.parametrize("momentum", [0.1, 0.5])
 def test_running_statistics_equal_torch_after_several_steps(shape, momentum):
     rng = np.random.default_rng(7)
@@ -137,3 +140,89 @@ def test_normalization_errors():
         F.layer_norm(tg.randn(2, 3, 4), [4], weight=tg.ones(3))
     with pytest.raises(RuntimeError, match="divisible by num_groups"):
         F.group_norm(tg.randn(2, 6, 3), 4)
+
+
+def _t(*shape, seed=0, scale=1.0, shift=0.0):
+    rng = np.random.default_rng(seed + sum(shape))
+    return tg.tensor(rng.standard_normal(shape) * scale + shift, requires_grad=True)
+
+
+GRADGRAD_CASES = [
+    ("batch_norm_affine_4d", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True) ** 2,
+     [_t(3, 2, 2, 2, shift=1.0), _t(2), _t(2)]),
+    ("batch_norm_plain_3d", lambda x: F.batch_norm(x, None, None, training=True) ** 3, [_t(2, 3, 3)]),
+    ("channel_affine_two_terms", lambda x, s, t, x2, s2: ChannelAffine.apply(x, s, t, x2, s2) ** 2,
+     [_t(2, 3, 2), _t(3), _t(3), _t(2, 3, 2, seed=1), _t(3, seed=1)]),
+    ("channel_dot_centred", lambda a, b, c: ChannelDot.apply(a, b, c) ** 2, [_t(2, 3, 2), _t(2, 3, 2, seed=1), _t(3)]),
+    ("channel_sum", lambda x: ChannelSum.apply(x * x) ** 2, [_t(2, 3, 2)]),
+]
+
+
+@pytest.mark.parametrize("case", GRADGRAD_CASES, ids=[c[0] for c in GRADGRAD_CASES])
+def test_batch_norm_primitives_gradcheck(case):
+    name, fn, inputs = case
+    assert tg.autograd.gradcheck(fn, inputs)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 7), (2, 3, 70, 1), (2, 3, 2, 3, 2)])
+def test_channel_primitives_match_numpy(shape):
+    """Both row layouts of the per-channel kernels (short rows < 64 and long rows) against plain numpy."""
+    rng = np.random.default_rng(5)
+    x, x2 = rng.standard_normal(shape), rng.standard_normal(shape)
+    s, t, s2, c = (rng.standard_normal(3) for _ in range(4))
+    axes = (0,) + tuple(range(2, len(shape)))
+    col = (1, 3) + (1,) * (len(shape) - 2)
+    np.testing.assert_allclose(ChannelSum.apply(tg.tensor(x)).numpy(), x.sum(axes), rtol=1e-12)
+    np.testing.assert_allclose(ChannelDot.apply(tg.tensor(x), tg.tensor(x2), tg.tensor(c)).numpy(),
+                               (x * (x2 - c.reshape(col))).sum(axes), rtol=1e-12)
+    got = ChannelAffine.apply(tg.tensor(x), tg.tensor(s), tg.tensor(t), tg.tensor(x2), tg.tensor(s2)).numpy()
+    np.testing.assert_allclose(got, x * s.reshape(col) + t.reshape(col) + x2 * s2.reshape(col), rtol=1e-12)
+
+
+def test_batch_norm_float32_statistics_far_from_zero_mean():
+    """Mean 3000, std 1 in float32: a one-pass variance (E[x^2] - mean^2) would lose every digit; the two-pass one
+    keeps the running variance and the gradients at float32 accuracy (vs torch in float64)."""
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((8, 4, 6, 6)) + 3000).astype(np.float32)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    rm, rv = tg.zeros(4), tg.ones(4)
+    xt = tg.tensor(x, requires_grad=True)
+    w = tg.tensor(np.full(4, 1.5, np.float32), requires_grad=True)
+    F.batch_norm(xt, rm, rv, w, None, training=True, momentum=1.0).backward(tg.tensor(g))
+    xr, wr = torch.tensor(x, dtype=torch.float64, requires_grad=True), torch.full((4,), 1.5, dtype=torch.float64,
+                                                                                 requires_grad=True)
+    trm, trv = torch.zeros(4, dtype=torch.float64), torch.ones(4, dtype=torch.float64)
+    torch.nn.functional.batch_norm(xr, trm, trv, wr, None, training=True, momentum=1.0).backward(
+        torch.tensor(g, dtype=torch.float64))
+    np.testing.assert_allclose(rv.numpy(), trv.numpy(), rtol=1e-4)
+    np.testing.assert_allclose(xt.grad.numpy(), xr.grad.numpy(), rtol=1e-3, atol=2e-3)
+    np.testing.assert_allclose(w.grad.numpy(), wr.grad.numpy(), rtol=1e-3, atol=1e-3)
+
+
+def test_batch_norm_node_saves_the_input_and_per_channel_vectors_only():
+    """The training node keeps x (the input itself), weight, mean and invstd: no xhat or x - mean copies."""
+    x = tg.randn(4, 3, 5, 5, requires_grad=True)
+    w = tg.ones(3, requires_grad=True)
+    y = F.batch_norm(x, tg.zeros(3), tg.ones(3), w, tg.zeros(3, requires_grad=True), training=True)
+    node = y.grad_fn
+    assert node._fn is BatchNorm
+    saved = node._saved
+    assert saved[0] is x._data and saved[1] is w._data
+    assert [np.shape(v) for v in saved[2:]] == [(3,), (3,)]
+
+
+@pytest.mark.parametrize("affine", [False, True])
+def test_batch_norm_second_derivatives_5d_match_torch(affine):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 2, 2, 3, 2))
+    params = [rng.standard_normal(2), rng.standard_normal(2)] if affine else []
+
+    def grads(m, tensors):
+        y = m.nn.functional.batch_norm(tensors[0], None, None, *tensors[1:], training=True)
+        first = m.autograd.grad((y ** 3).sum(), tensors, create_graph=True)
+        return m.autograd.grad(sum((f * f).sum() for f in first), tensors)
+
+    ours = grads(tg, [tg.tensor(a, requires_grad=True) for a in [x, *params]])
+    ref = grads(torch, [torch.tensor(a, requires_grad=True) for a in [x, *params]])
+    for o, r in zip(ours, ref):
+        np.testing.assert_allclose(o.numpy(), r.numpy(), rtol=1e-8, atol=1e-10)
