@@ -5,7 +5,8 @@ Bound: for each kernel (forward, input gradient, weight gradient), max |float32 
 <= C_algo * eps32 * S, where S is the largest entry of the same kernel applied to |operands| (the sum of the
 magnitudes of the products that make each output). C = 8 for im2col (a float32 dot product), 16 for the FFT
 (three transforms, each a sum of at most L terms; measured <= 2.5 and <= 1.8 on random shapes), 16 for
-Winograd F(4x4, 3x3) (transform entries up to 8 and 1/24, sums of 6 terms each side), 8 for the depthwise taps.
+Winograd F(4x4, 3x3) (transform entries up to 8 and 1/24, sums of 6 terms each side), 8 for the depthwise taps
+and for blocked im2col (the same dot products as im2col; the weight gradient sums per-sample partial sums).
 The reference is the float64 im2col path, which test_conv.py checks against torch.
 """
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.nn.functional as F
+from tinygrad_cnn.ops import _conv_blocked as blocked
 from tinygrad_cnn.ops import _conv_depthwise as dw
 from tinygrad_cnn.ops import _conv_fft as fft
 from tinygrad_cnn.ops import _conv_pointwise as pw
@@ -20,7 +22,8 @@ from tinygrad_cnn.ops import _conv_im2col as im2col
 from tinygrad_cnn.ops import _conv_select as select
 from tinygrad_cnn.ops import _conv_winograd as wg
 
-BOUND = {"im2col": 8.0, "fft": 16.0, "depthwise": 8.0, "winograd": 16.0, "pointwise": 8.0}
+BOUND = {"im2col": 8.0, "blocked": 8.0, "fft": 16.0, "depthwise": 8.0, "winograd": 16.0, "pointwise": 8.0}
+ALGOS = ["im2col", "blocked", "fft", "depthwise", "winograd", "pointwise"]
 EPS32 = float(np.finfo(np.float32).eps)
 
 
@@ -54,6 +57,9 @@ def _kernels(algo: str, x, w, g, geo: dict):
     if algo == "depthwise":
         return (dw.forward(x, w, None, s, p, d, out_hw)[0], dw.transpose(g, w, s, p, d, geo["hw"]),
                 dw.weight(x, g, geo["k"], s, p, d))
+    if algo == "blocked":
+        return (blocked.forward(x, w, None, s, p, d, G, out_hw)[0], blocked.transpose(g, w, s, p, d, G, geo["hw"]),
+                blocked.weight(x, g, geo["k"], s, p, d, G))
     if algo == "fft":
         return (fft.forward(x, w, None, p, d, out_hw)[0], fft.transpose(g, w, p, d, geo["hw"]),
                 fft.weight(x, g, geo["k"], p, d))
@@ -61,7 +67,7 @@ def _kernels(algo: str, x, w, g, geo: dict):
             im2col.weight(x, g, geo["k"], s, p, d, G))
 
 
-@pytest.mark.parametrize("algo", ["im2col", "fft", "depthwise", "winograd", "pointwise"])
+@pytest.mark.parametrize("algo", ALGOS)
 @pytest.mark.parametrize("seed", range(6))
 def test_algorithm_within_its_float32_error_bound(algo, seed):
     rng = np.random.default_rng(seed)
@@ -98,12 +104,19 @@ def test_rule_picks_depthwise_and_fft_where_they_win():
     assert select._rule(32, 64, (3, 3), (1, 1), (1, 1), 32) == "im2col"     # channel multiplier 2
     assert select._rule(64, 128, (3, 3), (1, 1), (1, 1), 1, (16, 16)) == "winograd"
     assert select._rule(512, 512, (3, 3), (1, 1), (1, 1), 1, (4, 4)) == "im2col"   # 4x4 maps: im2col
-    assert select._rule(3, 64, (3, 3), (1, 1), (1, 1), 1, (32, 32)) == "im2col"  # the RGB stem: too few channels
+    assert select._rule(3, 64, (3, 3), (1, 1), (1, 1), 1, (32, 32)) == "blocked"  # the RGB stem: few channels
+    assert select._rule(3, 64, (3, 3), (1, 1), (1, 1), 1, (32, 32), "transpose") == "im2col"  # 3 GEMM rows
     assert select._rule(32, 32, (5, 5), (1, 1), (1, 1), 1, (16, 16)) == "fft"
     assert select._rule(16, 120, (5, 5), (1, 1), (1, 1), 1, (1, 1)) == "im2col"  # LeNet's C5: 1x1 output
-    assert select._rule(3, 32, (5, 5), (1, 1), (1, 1), 1, (16, 16)) == "im2col"      # too few input channels
+    assert select._rule(3, 32, (5, 5), (1, 1), (1, 1), 1, (16, 16)) == "blocked"     # too few channels for FFT
+    assert select._rule(6, 16, (5, 5), (1, 1), (1, 1), 1, (10, 10)) == "im2col"      # 100 pixels: thin GEMMs
+    for kind in ("forward", "transpose", "weight"):     # torch-example's conv2: 24x24 maps, 32 and 64 channels
+        assert select._rule(32, 64, (3, 3), (1, 1), (1, 1), 1, (24, 24), kind) == "blocked"
+    assert select._rule(128, 128, (3, 3), (1, 1), (1, 1), 1, (16, 16), "weight") == "blocked"  # no Winograd one
+    assert select._rule(128, 128, (3, 3), (1, 1), (1, 1), 1, (32, 32)) == "winograd"  # many channels
+    assert select._rule(64, 64, (3, 3), (2, 2), (1, 1), 1, (16, 16), "transpose") == "im2col"  # strided
     assert select._rule(32, 32, (3, 3), (1, 1), (1, 1), 1, (4, 4)) == "im2col"
-    assert select._rule(32, 32, (5, 5), (2, 2), (1, 1), 1, (16, 16)) == "im2col"      # strided: FFT does not apply
+    assert select._rule(32, 32, (5, 5), (2, 2), (1, 1), 1, (8, 8)) == "im2col"        # strided: FFT does not apply
 
 
 def test_benchmark_mode_times_once_per_shape_and_keeps_the_choice(monkeypatch):
@@ -122,15 +135,18 @@ def test_benchmark_mode_times_once_per_shape_and_keeps_the_choice(monkeypatch):
     x, w = tg.randn(2, 8, 9, 9, requires_grad=True), tg.randn(8, 8, 5, 5, requires_grad=True)
     for _ in range(3):
         F.conv2d(x, w, padding=2).sum().backward()
-    assert len(calls) == 2 * 2 * 3  # forward and input gradient, two algorithms x 3 rounds, on the first call only
-    assert set(select._chosen.values()) <= set(select.ALGORITHMS) and len(select._chosen) == 2
+    # forward and input gradient, three algorithms (im2col, blocked, fft) x 3 rounds, on the first call only; the
+    # weight gradient too when the forward's winner kept no cache for it (blocked)
+    kernels = 2 + (select._chosen[next(k for k in select._chosen if k[0] == "forward")] == "blocked")
+    assert len(calls) == kernels * 3 * 3
+    assert set(select._chosen.values()) <= set(select.ALGORITHMS) and len(select._chosen) == kernels
     monkeypatch.setattr(cudnn, "benchmark", False)
     calls.clear()
     F.conv2d(x, w, padding=2).sum().backward()
     assert not calls  # the rule: nothing timed
 
 
-@pytest.mark.parametrize("algo", ["im2col", "fft", "depthwise", "winograd", "pointwise"])
+@pytest.mark.parametrize("algo", ALGOS)
 def test_training_gradients_agree_between_algorithms(algo, monkeypatch):
     # the whole primitive (forward, cache, input and weight gradient) with one algorithm forced
     rng = np.random.default_rng(5)
@@ -148,3 +164,21 @@ def test_training_gradients_agree_between_algorithms(algo, monkeypatch):
         results[name] = [t.detach().numpy() for t in (y, x.grad, w.grad, b.grad)]
     for a, b in zip(results["im2col"], results[algo]):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(a).max())
+
+
+@pytest.mark.parametrize("block_bytes", [1, 3000])
+def test_blocked_im2col_equals_im2col_across_sample_blocks(block_bytes, monkeypatch):
+    # one sample per block, and blocks of a few samples with a shorter last one: the reused buffers (padding
+    # border, columns) must give what one whole-batch im2col gives, in float64 to 1e-10
+    monkeypatch.setattr(blocked, "_BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(11)
+    for it in range(8):
+        geo = _geometry(rng, stride_one=it % 2 == 0)
+        geo["n"] = 5
+        x = rng.standard_normal((5, geo["c"], *geo["hw"]))
+        w = rng.standard_normal((geo["o"], geo["c"] // geo["groups"], *geo["k"]))
+        out_hw = im2col.out_size(geo["hw"], geo["k"], geo["stride"], geo["pads"], geo["dilation"])
+        g = rng.standard_normal((5, geo["o"], *out_hw))
+        assert blocked._block_size(5, geo["c"] * geo["k"][0] * geo["k"][1], out_hw[0] * out_hw[1], 8) < 5
+        for a, b in zip(_kernels("blocked", x, w, g, geo), _kernels("im2col", x, w, g, geo)):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)

@@ -4,6 +4,7 @@ Every algorithm computes the same three kernels of one convolution geometry (ops
 windows, keeping a cache for the weight gradient when asked), `transpose` (windows -> image) and `weight`.
 
 - "im2col": one copy of the window view + one GEMM per group (any stride, dilation, groups). Cache: the columns.
+- "blocked": im2col a few samples at a time, in cache, NCHW in and out (any geometry). No cache.
 - "fft": Fourier domain, one small GEMM per frequency (stride 1, groups 1). Cache: the image's spectrum.
 - "winograd": F(4x4, 3x3), 36 GEMMs per 4x4 output tiles (3x3, stride 1, groups 1); forward and input gradient.
 - "pointwise": 1x1 convolutions without padding: batched GEMMs on NCHW as it is (always chosen where it applies).
@@ -22,6 +23,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
+from . import _conv_blocked as blocked
 from . import _conv_depthwise as depthwise
 from . import _conv_fft as fft
 from . import _conv_im2col as im2col
@@ -42,6 +44,9 @@ class _Algorithm(NamedTuple):
 
 _ALGOS = {
     "im2col": _Algorithm(lambda k, s, d, G, ci, cw: True, im2col.forward, im2col.transpose, im2col.weight),
+    "blocked": _Algorithm(
+        lambda k, s, d, G, ci, cw: True, blocked.forward, blocked.transpose,
+        lambda x, g, k, s, p, d, G, cache: blocked.weight(x, g, k, s, p, d, G)),
     "fft": _Algorithm(
         lambda k, s, d, G, ci, cw: fft.applies(s, G),
         lambda x, w, b, s, p, d, G, o, keep: fft.forward(x, w, b, p, d, o, keep),
@@ -85,20 +90,27 @@ def applicable(kind: str, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair
 
 
 def _rule(c_image: int, c_window: int, kernel: Pair, stride: Pair, dilation: Pair, groups: int,
-          out_hw: Pair = (0, 0)) -> str:
+          out_hw: Pair = (0, 0), kind: str = "forward") -> str:
     """Without benchmark mode. Depthwise convolutions: the tap-by-tap kernel. 3x3 stride-1 convolutions on >= 32
     channels with >= 8x8 outputs: Winograd (1.1-2x faster than im2col there; slower on few channels, where the
-    transforms dominate, and on 4x4 maps, where the 36 transformed kernels dominate). Stride-1 kernels of >= 16
-    taps on >= 8 channels each side with >= 4x4 outputs: FFT (1.5-2.5x faster than im2col on every measured
-    shape). im2col otherwise. Measurements: docs/benchmarks.md. out_hw (0, 0): unknown (no Winograd or FFT)."""
+    transforms dominate, and on 4x4 maps, where the 36 transformed kernels dominate), except maps of >= 512
+    pixels with < 128 channels, where blocked im2col is 1.1-1.2x faster (no Winograd weight gradient at all).
+    Stride-1 kernels of >= 16 taps on >= 8 channels each side with >= 4x4 outputs: FFT (1.5-2.5x faster than
+    im2col on every measured shape). From 256 output pixels per sample: blocked im2col (1.3-2x faster forward
+    than im2col, no column matrix kept; its input gradient is a forward with the image's channels as GEMM rows:
+    it needs >= 16 of them, and stride 1). im2col otherwise. Measurements: docs/benchmarks.md. out_hw (0, 0):
+    unknown (no Winograd, FFT or blocked). kind: "forward", "transpose" or "weight"."""
     if depthwise.applies(c_image, c_window, groups):
         return "depthwise"
-    if (winograd.applies(kernel, stride, dilation, groups) and min(c_image, c_window) >= 32
-            and out_hw[0] * out_hw[1] >= 64):
+    pixels, channels = out_hw[0] * out_hw[1], min(c_image, c_window)
+    if (kind != "weight" and winograd.applies(kernel, stride, dilation, groups) and channels >= 32
+            and pixels >= 64 and (pixels < 512 or channels >= 128)):
         return "winograd"
     if (fft.applies(stride, groups) and kernel[0] * kernel[1] >= 16 and min(c_image, c_window) >= 8
-            and out_hw[0] * out_hw[1] >= 16):  # LeNet's C5 (5x5 -> 1x1): nothing to gain from a transform
+            and pixels >= 16):  # LeNet's C5 (5x5 -> 1x1): nothing to gain from a transform
         return "fft"
+    if pixels >= 256 and (kind != "transpose" or (stride == (1, 1) and c_image >= 16)):
+        return "blocked"
     return "im2col"
 
 
@@ -141,10 +153,7 @@ def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pa
     args = (x, w, b, stride, pads, dilation, groups, out_hw, keep)
     key = (x.shape, w.shape, stride, pads, dilation, groups, out_hw, keep, x.dtype.str)
     options = applicable("forward", w.shape[2:], stride, pads, dilation, groups, x.shape[1], w.shape[0], x, w)
-    if keep:  # Winograd keeps nothing for the weight gradient, which would then redo im2col: not worth it
-        options = tuple(a for a in options if a != "winograd")
-    algo = choose("forward", key, options,
-                  lambda a: lambda: _ALGOS[a].forward(*args),
+    algo = choose("forward", key, options, lambda a: lambda: _ALGOS[a].forward(*args),
                   _rule(x.shape[1], w.shape[0], w.shape[2:], stride, dilation, groups, out_hw))
     y, cache = _ALGOS[algo].forward(*args)
     return y, (None if cache is None else (algo, cache))
@@ -159,7 +168,7 @@ def transpose(g: np.ndarray, w: np.ndarray, stride: Pair, pads: Pads, dilation: 
     algo = choose("transpose", key, applicable("transpose", w.shape[2:], stride, pads, dilation, groups, c_image,
                                                w.shape[0], g, w),
                   lambda a: lambda: _ALGOS[a].transpose(*args),
-                  _rule(c_image, w.shape[0], w.shape[2:], stride, dilation, groups, g.shape[2:]))
+                  _rule(c_image, w.shape[0], w.shape[2:], stride, dilation, groups, g.shape[2:], "transpose"))
     return _ALGOS[algo].transpose(*args)
 
 
@@ -173,5 +182,5 @@ def weight(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, pads: Pads,
     algo = choose("weight", key, applicable("weight", kernel, stride, pads, dilation, groups, x.shape[1], g.shape[1],
                                             x, g),
                   lambda a: lambda: _ALGOS[a].weight(*args),
-                  _rule(x.shape[1], g.shape[1], kernel, stride, dilation, groups, g.shape[2:]))
+                  _rule(x.shape[1], g.shape[1], kernel, stride, dilation, groups, g.shape[2:], "weight"))
     return _ALGOS[algo].weight(*args)
