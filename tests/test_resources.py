@@ -56,7 +56,7 @@ def test_graph_freed_after_backward_and_dropping_the_loss(gc_off: None) -> None:
     x, t = tg.randn(4, 1, 8, 8), tg.tensor([0, 1, 4, 2])
     loss = F.cross_entropy(net(x), t)
     nodes = graph_nodes(loss.grad_fn)
-    assert len(nodes) > 15  # a real graph: conv, batch norm, pool, linear, loss ...
+    assert len(nodes) > 10  # a real graph: conv, batch norm (one node), pool, linear, loss ...
     refs = [weakref.ref(n) for n in nodes]
     del nodes
     loss.backward()
