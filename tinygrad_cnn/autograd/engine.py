@@ -24,20 +24,17 @@ from ..ops import _dual
 def _dependencies(roots: Sequence[Node]) -> dict[Node, int]:
     """Number of incoming edges of every node reachable from the roots (explicit stack, no recursion)."""
     deps: dict[Node, int] = {}
-    seen = set()
-    stack = []
-    for r in roots:
-        if id(r) not in seen:
-            seen.add(id(r))
-            stack.append(r)
+    stack = list(dict.fromkeys(roots))
+    seen = set(stack)  # nodes hash by identity
     while stack:
-        node = stack.pop()
-        for nxt, _ in node._edges:
+        for nxt, _ in stack.pop()._edges:
             if nxt is None:
                 continue
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if id(nxt) not in seen:
-                seen.add(id(nxt))
+            if nxt in seen:
+                deps[nxt] = deps.get(nxt, 0) + 1  # a root reached from another root has no count yet
+            else:
+                deps[nxt] = 1
+                seen.add(nxt)
                 stack.append(nxt)
     return deps
 
@@ -82,18 +79,34 @@ def _call_backward(node: Context, grads: list) -> tuple:
         from ..tensor import Tensor
 
         res = fn.backward(node, *[None if g is None else Tensor._wrap(g) for g in grads])
-    if not isinstance(res, tuple):
-        res = (res,)
-    n_in = len(node._edges)
+    if type(res) is not tuple:
+        res = tuple(res) if isinstance(res, tuple) else (res,)
+    edges = node._edges
+    n_in = len(edges)
     if len(res) != n_in and (len(res) < n_in or any(r is not None for r in res[n_in:])):
         raise RuntimeError(
             f"function {node.name()} returned an incorrect number of gradients (expected {n_in}, got {len(res)})")
+    if not create_graph:  # the first-order path, inlined: arrays of the inputs' shapes and dtypes
+        out = []
+        meta = node._input_meta
+        for i in range(n_in):
+            r = res[i]
+            if r is None or edges[i][0] is None:
+                out.append(None)
+                continue
+            if type(r) is not np.ndarray:
+                r = _carrier(r, False)
+            shape, dtype = meta[i]
+            if r.shape != shape:
+                _bad_shape(node, i, r.shape, shape)
+            out.append(r if r.dtype == dtype else r.astype(dtype))
+        return tuple(out)
     out = []
     for i, r in enumerate(res[:n_in]):
-        if r is None or node._edges[i][0] is None:
+        if r is None or edges[i][0] is None:
             out.append(None)
             continue
-        if create_graph and fn.array_function and not _dual.is_tensor(r):
+        if fn.array_function and not _dual.is_tensor(r):
             raise RuntimeError(
                 f"{node.name()} is not differentiable twice: under create_graph=True its backward returned a "
                 f"numpy array for input {i} instead of a Tensor (the backward left the tape; write it with "
@@ -169,8 +182,10 @@ def _run_node(node: Node, grads: list, retain_graph: bool, capture: dict | None,
         return
     assert isinstance(node, Context)
     for nr, ref in enumerate(node._out_tensors):
-        t = ref() if ref is not None else None
-        if t is None or grads[nr] is None:
+        if ref is None or grads[nr] is None:
+            continue
+        t = ref()
+        if t is None:
             continue
         if t._hooks:
             grads[nr] = _apply_tensor_hooks(t._hooks, grads[nr])
@@ -182,8 +197,9 @@ def _run_node(node: Node, grads: list, retain_graph: bool, capture: dict | None,
                 capture[(id(node), nr)] = grads[nr]
     if node.num_outputs > 1 and node._materialize_grads:  # a single output always has its gradient here
         grads = [_zeros(node._out_meta[nr], grad_mode._enabled[0]) if g is None else g for nr, g in enumerate(grads)]
-    for hook in node.metadata.get("hooks", ()):
-        hook(node, grads)
+    if node.metadata:
+        for hook in node.metadata.get("hooks", ()):
+            hook(node, grads)
     if recording._anomaly[0]:  # creation site on errors; NaN/Inf in the returned gradients raises
         input_grads = anomaly.run_backward_checked(node, grads, _call_backward)
     else:
@@ -196,9 +212,13 @@ def _run_node(node: Node, grads: list, retain_graph: bool, capture: dict | None,
         if nxt is None:
             continue
         if g is not None:
-            _add(buffers, nxt, nr, g)
-        deps[nxt] -= 1
-        if deps[nxt] == 0:
+            slot = buffers.get(nxt)
+            if slot is None:
+                slot = buffers[nxt] = [None] * nxt.num_outputs
+            slot[nr] = g if slot[nr] is None else slot[nr] + g  # never in place: g may be shared
+        n = deps[nxt] - 1
+        deps[nxt] = n
+        if n == 0:
             if nxt in buffers:
                 ready.append(nxt)
             else:
@@ -248,9 +268,8 @@ def _accumulate_into_leaf(var: Any, g: Any) -> None:
     as a transposed view, and an optimiser mixing it with C-ordered state ran ~4x slower (strided passes).
     Under create_graph (g a Tensor) `.grad` keeps g's graph: a recorded copy first, a recorded sum after.
     """
-    from ..tensor import Tensor
-
-    if _dual.is_tensor(g):
+    Tensor = _function._TENSOR[0]
+    if isinstance(g, Tensor):
         var.grad = g.clone() if var.grad is None else var.grad + g
         return
     if var.grad is None:

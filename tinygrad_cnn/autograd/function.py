@@ -58,26 +58,32 @@ class Context(Node):
     hyper-parameters the forward stores as plain attributes (kernel size, axis, ...).
     """
 
+    # defaults on the class: an op records ~4 instance attributes instead of 15 (this runs for every recorded op)
+    _saved: tuple | None = ()
+    _saved_versions: Any = ()
+    _saved_sources: Any = ()  # per saved value: the input Tensor it is, its output index, or None
+    _tensor_mode = False  # set by the engine while it runs this backward under create_graph
+    _freed = False
+    _non_differentiable: Any = frozenset()  # ids of outputs marked non-differentiable (a set once marked)
+    _materialize_grads = True
+    _input_meta: tuple = ()  # per forward argument: (shape, dtype) of a Tensor, None for anything else
+    _out_meta: list | None = None
+    _out_tensors: Any = ()  # weakrefs to outputs that asked for retain_grad / hooks, by output_nr (set per node)
+    needs_input_grad: tuple = ()
+
     def __init__(self, fn: type) -> None:
-        super().__init__()
         self._fn = fn
-        self._saved: tuple | None = ()
-        self._saved_versions: list = []
-        self._saved_sources: list = []  # per saved value: the input Tensor it is, its output index, or None
-        self._tensor_mode = False  # set by the engine while it runs this backward under create_graph
-        self._freed = False
-        self._non_differentiable: set = set()
-        self._materialize_grads = True
-        self._input_meta: tuple = ()
-        self._out_meta: list | None = None
-        self._out_tensors: list = []  # weakrefs to outputs that asked for retain_grad / hooks, by output_nr
-        self.needs_input_grad: tuple = ()
-        self.num_outputs = 1
-        self._tensor_args: tuple = ()
+        self._edges = ()
+        self.metadata = {}
 
     @property
     def next_functions(self) -> tuple:
-        return tuple(e for e, is_t in zip(self._edges, self._tensor_args) if is_t)
+        return tuple(e for e, m in zip(self._edges, self._input_meta) if m is not None)
+
+    @property
+    def _tensor_args(self) -> tuple:
+        """Per forward argument: was it a Tensor (viz walks the graph with it)."""
+        return tuple(m is not None for m in self._input_meta)
 
     # --- used inside forward -------------------------------------------------------------------------------
     def save_for_backward(self, *values: Any) -> None:
@@ -126,7 +132,7 @@ class Context(Node):
 
     def mark_non_differentiable(self, *outputs: Any) -> None:
         """Outputs (e.g. indices) that never carry a gradient."""
-        self._non_differentiable.update(id(o) for o in outputs)
+        self._non_differentiable = set(self._non_differentiable) | {id(o) for o in outputs}
 
     def set_materialize_grads(self, value: bool) -> None:
         """When False, backward receives None (not zeros) for outputs that got no gradient."""
@@ -165,6 +171,7 @@ class Function:
     """
 
     array_function = False  # True: forward/backward receive numpy arrays (the built-in primitives)
+    view_op = False  # True: the output may share the first input's memory (see _mark_view)
 
     @staticmethod
     def forward(ctx: Context, *args: Any) -> Any:
@@ -183,14 +190,24 @@ class Function:
     @classmethod
     def apply(cls, *args: Any) -> Any:
         Tensor = _TENSOR[0] or _load_tensor()
-        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        record = grad_mode._enabled[0] and True in needs
-        ctx = Context(cls)
-        ctx.needs_input_grad = needs if record else (False,) * len(args)
+        record = False
+        if grad_mode._enabled[0]:
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad:
+                    record = True
+                    break
         inputs = None
         if cls.array_function:
+            if record:
+                ctx = Context(cls)
+                ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            else:  # nothing is recorded: a throwaway ctx (no_grad and inference take this path)
+                ctx = _Unrecorded(len(args))
             out = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args])
         else:
+            ctx = Context(cls)
+            ctx.needs_input_grad = (tuple(isinstance(a, Tensor) and a.requires_grad for a in args) if record
+                                    else (False,) * len(args))
             inputs = tuple(a.detach() if isinstance(a, Tensor) else a for a in args)
             with grad_mode.no_grad():
                 if cls.setup_context is Function.setup_context:
@@ -204,15 +221,41 @@ class Function:
             anomaly.check_forward(cls, args, outs)
         results = []
         for o in outs:
-            if isinstance(o, Tensor):
+            if type(o) is np.ndarray:
+                results.append(Tensor._wrap(o))
+            elif isinstance(o, Tensor):
                 results.append(o if cls.array_function else Tensor._wrap(o._data, o._version_box))
             else:
                 results.append(Tensor._wrap(o if isinstance(o, np.ndarray) else np.asarray(o)))
-        if getattr(cls, "view_op", False) and isinstance(args[0], Tensor):
+        if cls.view_op and isinstance(args[0], Tensor):
             _mark_view(args[0], results[0])
         if record:
             _record(ctx, args, outs, results, inputs)
         return tuple(results) if multi else results[0]
+
+
+class _Unrecorded:
+    """The ctx of an application that records nothing: no input needs a gradient and nothing is kept."""
+
+    __slots__ = ("needs_input_grad", "__dict__")
+
+    def __init__(self, n: int) -> None:
+        self.needs_input_grad = _FALSES[n] if n < 8 else (False,) * n
+
+    def save_for_backward(self, *values: Any) -> None:
+        pass
+
+    def mark_non_differentiable(self, *outputs: Any) -> None:
+        pass
+
+    def set_materialize_grads(self, value: bool) -> None:
+        pass
+
+    def mark_dirty(self, *tensors: Any) -> None:
+        pass
+
+
+_FALSES = [(False,) * n for n in range(8)]
 
 
 _TENSOR: list = [None]  # tinygrad_cnn.tensor.Tensor, imported on first use (tensor.py imports this module)
@@ -244,29 +287,35 @@ def _mark_view(src: Any, out: Any) -> None:
 def _record(ctx: Context, args: tuple, outs: tuple, results: list, inputs: tuple | None = None) -> None:
     """Link ctx into the graph: edges to the inputs' nodes, output tensors pointing back, saved-array versions."""
     Tensor = _TENSOR[0]
-    edges, is_tensor, meta = [], [], []
+    edges, meta = [], []
     for a in args:  # one pass: this runs for every recorded op
         if isinstance(a, Tensor):
-            edges.append(a._edge() if a.requires_grad else (None, 0))
-            is_tensor.append(True)
-            meta.append((a._data.shape, a._data.dtype))
+            d = a._data
+            if not a.requires_grad:
+                edges.append(_NO_EDGE)
+            elif a.grad_fn is not None:
+                edges.append((a.grad_fn, a._output_nr))
+            else:
+                edges.append(a._edge())
+            meta.append((d.shape, d.dtype))
         else:
-            edges.append((None, 0))
-            is_tensor.append(False)
+            edges.append(_NO_EDGE)
             meta.append(None)
-    ctx._edges, ctx._tensor_args, ctx._input_meta = tuple(edges), tuple(is_tensor), tuple(meta)
-    ctx.num_outputs = len(results)
-    ctx._out_tensors = [None] * len(results)
+    ctx._edges, ctx._input_meta = tuple(edges), tuple(meta)
+    n_out = len(results)
+    ctx._out_tensors = [None] * n_out
+    if n_out > 1:  # zeros for outputs that get no gradient need their shape
+        ctx.num_outputs = n_out
+        ctx._out_meta = [(t._data.shape, t._data.dtype) for t in results]
     if recording._module_stack:
         ctx.metadata["modules"] = recording._module_stack[-1]
     if recording._anomaly[0]:
         anomaly.record_site(ctx)  # the user code line that created this node, for anomaly-mode errors
     if recording._input_recorder[0] is not None:
         recording._input_recorder[0](ctx, args)
-    if len(results) > 1:  # zeros for outputs that get no gradient need their shape
-        ctx._out_meta = [(t._data.shape, t._data.dtype) for t in results]
-    for i, (o, t) in enumerate(zip(outs, results)):
-        if t._data.dtype.kind in "fc" and id(o) not in ctx._non_differentiable:
+    nondiff = ctx._non_differentiable
+    for i, t in enumerate(results):
+        if t._data.dtype.kind in "fc" and (not nondiff or id(outs[i]) not in nondiff):
             t.requires_grad = True
             t.grad_fn = ctx
             t._output_nr = i
@@ -274,31 +323,42 @@ def _record(ctx: Context, args: tuple, outs: tuple, results: list, inputs: tuple
         _remember_versions(ctx, args, outs, results, inputs)
 
 
+_NO_EDGE = (None, 0)
+_NO_VERSION = (None, 0, None, None)
+
+
 def _remember_versions(ctx: Context, args: tuple, outs: tuple, results: list, inputs: tuple | None) -> None:
     """For each saved value: the version box of the tensor it came from, so in-place edits are caught later, and
     its source for create_graph (the input Tensor it is, or its output index; None: a constant)."""
     Tensor = _TENSOR[0]
-    sources: dict = {}  # id of what forward saw -> input Tensor or output index
-    for i, a in enumerate(args):
-        if isinstance(a, Tensor):
-            sources[id(a._data if inputs is None else inputs[i])] = a
-    for nr, o in enumerate(outs):  # an integer output (indices) stays a constant
-        if results[nr]._data.dtype.kind in "fc" and id(o) not in ctx._non_differentiable:
-            sources[id(o)] = nr
-    owners = {id(a._data): a for a in args if isinstance(a, Tensor)}
-    owners.update({id(t._data): t for t in results})
+    nondiff = ctx._non_differentiable
     versions, saved_sources = [], []
     for s in ctx._saved:  # type: ignore[union-attr]
-        source = sources.get(id(s))
+        if s is None:
+            versions.append(_NO_VERSION)
+            saved_sources.append(None)
+            continue
+        source = owner = None
+        for i, a in enumerate(args):  # what forward saw: the input's array (or its detached Tensor)
+            if isinstance(a, Tensor):
+                if (a._data if inputs is None else inputs[i]) is s:
+                    source = a
+                if a._data is s:
+                    owner = a
+        for nr, o in enumerate(outs):  # outputs win, as a later entry would; integer outputs stay constants
+            t = results[nr]
+            if o is s and t._data.dtype.kind in "fc" and (not nondiff or id(o) not in nondiff):
+                source = nr
+            if t._data is s:
+                owner = t
         if isinstance(s, Tensor):
             versions.append((s._version_box, s._version_box[0], tuple(s.shape), s._data.dtype))
             if source is None and s.requires_grad:  # a tensor with its own graph (e.g. from a closure)
                 source = s
-        elif isinstance(s, np.ndarray) and id(s) in owners:
-            t = owners[id(s)]
-            versions.append((t._version_box, t._version_box[0], tuple(s.shape), s.dtype))
+        elif owner is not None and isinstance(s, np.ndarray):
+            versions.append((owner._version_box, owner._version_box[0], tuple(s.shape), s.dtype))
         else:
-            versions.append((None, 0, None, None))
+            versions.append(_NO_VERSION)
         saved_sources.append(source)
     ctx._saved_versions = versions
     ctx._saved_sources = saved_sources

@@ -89,7 +89,7 @@ def _split_by_mask(ctx: Any, g: Any, wins_a: np.ndarray, tie: np.ndarray) -> tup
 def _maskable(cond: Any, v: Any) -> bool:
     """True when where(cond, v, 0) can be the bit mask of _keep: a bool cond of v's (float) shape."""
     return (isinstance(v, np.ndarray) and isinstance(cond, np.ndarray) and cond.dtype == np.bool_
-            and v.dtype.kind == "f" and v.shape == cond.shape and v.ndim > 0)
+            and v.dtype.kind == "f" and v.shape == cond.shape and v.size >= 4096)  # np.where wins on small ones
 
 
 def _keep(cond: np.ndarray, v: np.ndarray, invert: bool) -> np.ndarray:
