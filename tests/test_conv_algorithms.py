@@ -182,3 +182,26 @@ def test_blocked_im2col_equals_im2col_across_sample_blocks(block_bytes, monkeypa
         assert blocked._block_size(5, geo["c"] * geo["k"][0] * geo["k"][1], out_hw[0] * out_hw[1], 8) < 5
         for a, b in zip(_kernels("blocked", x, w, g, geo), _kernels("im2col", x, w, g, geo)):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_fft_backward_transforms_the_output_gradient_once(monkeypatch):
+    # the input and weight gradients both need g's spectrum: one backward computes it once (memo), and the
+    # gradients still equal im2col's; with one gradient needed, nothing is shared and the result is the same
+    monkeypatch.setattr(select, "forced", ["fft"])
+    real, seen = fft._to_spectrum, []
+    monkeypatch.setattr(fft, "_to_spectrum", lambda a, *r: seen.append(a.shape) or real(a, *r))
+    rng = np.random.default_rng(2)
+    xa, wa = rng.standard_normal((3, 4, 9, 8)).astype(np.float32), rng.standard_normal((5, 4, 5, 5)).astype(np.float32)
+    ga = rng.standard_normal((3, 5, 9, 8)).astype(np.float32)
+    grads = {}
+    for algo, need_x in (("fft", True), ("fft", False), ("im2col", True)):
+        monkeypatch.setattr(select, "forced", [algo])
+        x, w = tg.tensor(xa, requires_grad=need_x), tg.tensor(wa, requires_grad=True)
+        seen.clear()
+        F.conv2d(x, w, padding=2).backward(tg.tensor(ga))
+        if algo == "fft" and need_x:
+            assert seen.count(ga.shape) == 1 and len(seen) == 4   # x, w (forward), g once, w (input gradient)
+        grads[algo, need_x] = (x.grad, w.grad.numpy())
+    for key in (("fft", True), ("fft", False)):
+        np.testing.assert_allclose(grads[key][1], grads["im2col", True][1], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(grads["fft", True][0].numpy(), grads["im2col", True][0].numpy(), rtol=1e-4, atol=1e-4)

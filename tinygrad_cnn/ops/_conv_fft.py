@@ -70,12 +70,18 @@ def _inverse_mats(L: int, positions: tuple, half: bool, dtype: str) -> np.ndarra
     return _clean(np.stack([e.real, -e.imag], 2).reshape(len(positions), 2 * L), dtype)
 
 
+# The batch-innermost copy of an NCHW array reads one float per cache line when done at once (CIFAR conv2's x:
+# 1.2 ms); 8 samples at a time, the lines of a block are still in cache for the next sample (0.4 ms).
+_COPY_SAMPLES = 8
+
+
 def _to_spectrum(a: np.ndarray, frame: Pair, pos_h: tuple, pos_w: tuple) -> np.ndarray:
     """a (N, Ch, A, B) whose cells sit at frame positions pos_h x pos_w -> spectrum (L1, F2, 2, Ch, N)."""
     N, Ch, A, B = a.shape
     L1, L2 = frame
     t = np.empty((A, B, Ch, N), a.dtype)
-    np.copyto(t, a.transpose(2, 3, 1, 0))
+    for n0 in range(0, N, _COPY_SAMPLES):  # blocks of samples: 3x faster than one copy (reads stay in cache)
+        np.copyto(t[..., n0:n0 + _COPY_SAMPLES], a[n0:n0 + _COPY_SAMPLES].transpose(2, 3, 1, 0))
     m1 = _forward_mats(L1, pos_h, False, a.dtype.str)[:, :]                # (2L1, 2A) complex block
     m1 = m1[:, :A]                                                          # real input: the re columns only
     s = np.matmul(m1, t.reshape(A, -1)).reshape(L1, 2 * B, Ch * N)          # rows (k1, re/im), (b, ...)
@@ -138,12 +144,26 @@ def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, pads: Pads, dila
     return _to_nchw(y, np.empty((N, O, *out_hw), x.dtype), b), (xs if keep_spectrum else None)
 
 
-def transpose(g: np.ndarray, w: np.ndarray, pads: Pads, dilation: Pair, image_hw: Pair) -> np.ndarray:
-    """Adjoint of forward in x: g (N, O, Ho, Wo), w (O, C, kh, kw) -> (N, C, *image_hw)."""
+def _window_spectrum(g: np.ndarray, frame: Pair, memo: dict | None) -> np.ndarray:
+    """g (N, O, Ho, Wo) (one value per window) -> (L1*F2, 2O, N). memo: a dict that one backward passes to both
+    its gradients (they transform the same output gradient): the first computes, the second reuses."""
+    if memo is not None and memo.get("key") == (id(g), frame):
+        return memo["spectrum"]
+    N, O, Ho, Wo = g.shape
+    gs = _to_spectrum(g, frame, tuple(range(Ho)), tuple(range(Wo))).reshape(-1, 2 * O, N)
+    if memo is not None:
+        memo.update(key=(id(g), frame), spectrum=gs, array=g)  # holding g keeps its id unique meanwhile
+    return gs
+
+
+def transpose(g: np.ndarray, w: np.ndarray, pads: Pads, dilation: Pair, image_hw: Pair,
+              memo: dict | None = None) -> np.ndarray:
+    """Adjoint of forward in x: g (N, O, Ho, Wo), w (O, C, kh, kw) -> (N, C, *image_hw); memo: see
+    _window_spectrum."""
     N, O, Ho, Wo = g.shape
     C = w.shape[1]
     frame = _frame((Ho, Wo), w.shape[2:], dilation)
-    gs = _to_spectrum(g, frame, tuple(range(Ho)), tuple(range(Wo))).reshape(-1, 2 * O, N)
+    gs = _window_spectrum(g, frame, memo)
     wr, wi = _weight_spectrum(w, frame, dilation)                          # w^ as (C, O): re wr, im wi
     blk = np.concatenate([np.concatenate([wr, -wi], 2), np.concatenate([wi, wr], 2)], 1)  # (F, 2C, 2O)
     xs = np.matmul(blk, gs).reshape(frame[0], -1, 2, C, N)
@@ -155,13 +175,14 @@ def transpose(g: np.ndarray, w: np.ndarray, pads: Pads, dilation: Pair, image_hw
 
 
 def weight(x: np.ndarray, g: np.ndarray, kernel: Pair, pads: Pads, dilation: Pair,
-           spectrum: np.ndarray | None = None) -> np.ndarray:
-    """Weight gradient: x (N, C, H, W), g (N, O, Ho, Wo) -> (O, C, kh, kw); spectrum: x's, from forward."""
+           spectrum: np.ndarray | None = None, memo: dict | None = None) -> np.ndarray:
+    """Weight gradient: x (N, C, H, W), g (N, O, Ho, Wo) -> (O, C, kh, kw); spectrum: x's, from forward; memo:
+    see _window_spectrum."""
     N, O, Ho, Wo = g.shape
     C = x.shape[1]
     frame = _frame((Ho, Wo), kernel, dilation)
     xs = spectrum if spectrum is not None else _image_spectrum(x, frame, pads)  # (F, 2C, N)
-    gs = _to_spectrum(g, frame, tuple(range(Ho)), tuple(range(Wo))).reshape(-1, 2 * O, N)
+    gs = _window_spectrum(g, frame, memo)
     p = np.matmul(gs, xs.transpose(0, 2, 1))                               # (F, 2O, 2C): [[GrXr, GrXi], [GiXr, GiXi]]
     spec = np.empty((p.shape[0], 2, O, C), p.dtype)
     np.add(p[:, :O, :C], p[:, O:, C:], out=spec[:, 0])                     # re: Gr Xr + Gi Xi

@@ -160,8 +160,9 @@ def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pa
 
 
 def transpose(g: np.ndarray, w: np.ndarray, stride: Pair, pads: Pads, dilation: Pair, groups: int,
-              image_hw: Pair) -> np.ndarray:
-    """The adjoint of forward in its image: g (N, O, Ho, Wo) -> (N, C, *image_hw)."""
+              image_hw: Pair, memo: dict | None = None) -> np.ndarray:
+    """The adjoint of forward in its image: g (N, O, Ho, Wo) -> (N, C, *image_hw). memo: shared with the weight
+    gradient of the same backward (FFT: g's spectrum is computed once)."""
     args = (g, w, stride, pads, dilation, groups, image_hw)
     key = (g.shape, w.shape, stride, pads, dilation, groups, image_hw, g.dtype.str)
     c_image = w.shape[1] * groups
@@ -169,12 +170,17 @@ def transpose(g: np.ndarray, w: np.ndarray, stride: Pair, pads: Pads, dilation: 
                                                w.shape[0], g, w),
                   lambda a: lambda: _ALGOS[a].transpose(*args),
                   _rule(c_image, w.shape[0], w.shape[2:], stride, dilation, groups, g.shape[2:], "transpose"))
+    if algo == "fft":
+        return fft.transpose(g, w, pads, dilation, image_hw, memo)
     return _ALGOS[algo].transpose(*args)
 
 
 def weight(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair, groups: int,
-           cache: tuple | None) -> np.ndarray:
-    """The weight gradient; a forward's cache decides the algorithm (its work is already done)."""
+           cache: tuple | None, memo: dict | None = None) -> np.ndarray:
+    """The weight gradient; a forward's cache decides the algorithm (its work is already done). memo: see
+    transpose."""
+    if cache is not None and cache[0] == "fft":
+        return fft.weight(x, g, kernel, pads, dilation, cache[1], memo)
     if cache is not None:
         return _ALGOS[cache[0]].weight(x, g, kernel, stride, pads, dilation, groups, cache[1])
     args = (x, g, kernel, stride, pads, dilation, groups, None)

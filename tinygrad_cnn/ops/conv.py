@@ -54,11 +54,13 @@ class Conv2d(Primitive):
         x, w, cache = ctx.saved_tensors
         x_shape, kernel, stride, pads, dilation, groups = ctx.meta
         g = _shared_layout(g, cache)
+        # both gradients transform g: on the array path they share that work (FFT: g's spectrum) through memo
+        memo = {} if ctx.needs_input_grad[0] and ctx.needs_input_grad[1] and not is_tensor(g) else None
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            gx = call(ConvTranspose2d, g, w, None, stride, pads, dilation, groups, x_shape[2:])
+            gx = call(ConvTranspose2d, g, w, None, stride, pads, dilation, groups, x_shape[2:], memo)
         if ctx.needs_input_grad[1]:
-            gw = call(Conv2dWeight, x, g, kernel, stride, pads, dilation, groups, cache)
+            gw = call(Conv2dWeight, x, g, kernel, stride, pads, dilation, groups, cache, memo)
         if ctx.needs_input_grad[2]:
             gb = dsum(g, (0, 2, 3))
         return gx, gw, gb, None, None, None, None, None
@@ -69,13 +71,14 @@ class ConvTranspose2d(Primitive):
 
     x (N, C_in, H, W) (one value per window), w (C_in, C_out/groups, kh, kw), b (C_out,) or None
     -> (N, C_out, *out_hw) (the image). nn.functional.conv_transpose2d passes pads = (p, p, q, q) and
-    out_hw = (H - 1) s - 2 p + d (k - 1) + output_padding + 1 per axis.
+    out_hw = (H - 1) s - 2 p + d (k - 1) + output_padding + 1 per axis. memo: see Conv2dWeight (not
+    differentiable; Conv2d's backward passes one to both its gradients).
     """
 
     @staticmethod
     def forward(ctx, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pads: Pads,
-                dilation: Pair, groups: int, out_hw: Pair) -> np.ndarray:
-        y = algos.transpose(x, w, stride, pads, dilation, groups, out_hw)
+                dilation: Pair, groups: int, out_hw: Pair, memo: dict | None = None) -> np.ndarray:
+        y = algos.transpose(x, w, stride, pads, dilation, groups, out_hw, memo)
         if b is not None:
             y += b.reshape(-1, 1, 1)
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
@@ -93,7 +96,7 @@ class ConvTranspose2d(Primitive):
             gw = call(Conv2dWeight, g, x, kernel, stride, pads, dilation, groups, None)
         if ctx.needs_input_grad[2]:
             gb = dsum(g, (0, 2, 3))
-        return gx, gw, gb, None, None, None, None, None
+        return gx, gw, gb, None, None, None, None, None, None
 
 
 class Conv2dWeight(Primitive):
@@ -101,13 +104,14 @@ class Conv2dWeight(Primitive):
     window) -> (O, C/groups, kh, kw), gw[o, c, i, j] = sum over n and windows p of g[n, o, p] * x_pad[n, c, tap].
 
     cache: what Conv2d's forward kept for it ((algorithm, x's columns or spectrum), not differentiable) or None:
-    it saves recomputing that from x.
+    it saves recomputing that from x. memo: a dict shared with the ConvTranspose2d of the same backward (work on
+    g done once, e.g. its spectrum), or None.
     """
 
     @staticmethod
     def forward(ctx, x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair,
-                groups: int, cache: tuple | None = None) -> np.ndarray:
-        gw = algos.weight(x, g, kernel, stride, pads, dilation, groups, cache)
+                groups: int, cache: tuple | None = None, memo: dict | None = None) -> np.ndarray:
+        gw = algos.weight(x, g, kernel, stride, pads, dilation, groups, cache, memo)
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, g if ctx.needs_input_grad[0] else None)
         ctx.meta = (x.shape, g.shape, stride, pads, dilation, groups)
         return gw
@@ -121,4 +125,4 @@ class Conv2dWeight(Primitive):
             gx = call(ConvTranspose2d, g, ggw, None, stride, pads, dilation, groups, x_shape[2:])
         if ctx.needs_input_grad[1]:
             gg = call(Conv2d, x, ggw, None, stride, pads, dilation, groups, g_shape[2:])
-        return gx, gg, None, None, None, None, None, None
+        return gx, gg, None, None, None, None, None, None, None
