@@ -1,6 +1,6 @@
-"""The depthwise kernels (ops/_conv_depthwise.py) on both of their paths: tap by tap (large maps) and the band-matrix
-GEMMs (small maps, `_BAND_MAX` cells per channel). Each path is forced by setting `_BAND_MAX` (0: taps everywhere;
-huge: band everywhere) and checked against the float64 im2col reference: exactly in float64 for random strides,
+"""The depthwise kernels (ops/_conv_depthwise.py) on each of their paths: the band-matrix GEMMs (small maps,
+`_BAND_MAX` cells per channel), the flat-plane taps (stride 1, _conv_depthwise_flat.py) and the batch-last taps
+(the rest). Each path is forced everywhere it applies (`_BAND_MAX`, `_FLAT`) and checked against the float64 im2col reference: exactly in float64 for random strides,
 dilations, asymmetric pads and kernels (including taps that only ever meet padding), within the documented
 float32 bound (8 eps S, docs/benchmarks.md), and through F.conv2d against torch to second order.
 """
@@ -18,8 +18,14 @@ except ImportError:
     torch = None
 needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
 
-PATHS = {"taps": 0, "band": 1 << 40}
+PATHS = {"taps": (0, False), "flat": (0, True), "band": (1 << 40, True)}  # (_BAND_MAX, _FLAT)
 EPS32 = float(np.finfo(np.float32).eps)
+
+
+def _force(path, monkeypatch):
+    band_max, use_flat = PATHS[path]
+    monkeypatch.setattr(dw, "_BAND_MAX", band_max)
+    monkeypatch.setattr(dw, "_FLAT", use_flat)
 
 
 def _geometry(rng) -> dict:
@@ -50,8 +56,8 @@ def _operands(rng, geo, dtype=np.float64):
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_both_paths_equal_im2col_in_float64(path, monkeypatch):
-    monkeypatch.setattr(dw, "_BAND_MAX", PATHS[path])
+def test_each_path_equals_im2col_in_float64(path, monkeypatch):
+    _force(path, monkeypatch)
     rng = np.random.default_rng(7)
     checked = 0
     for _ in range(40):
@@ -69,8 +75,8 @@ def test_both_paths_equal_im2col_in_float64(path, monkeypatch):
 
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("seed", range(3))
-def test_both_paths_within_the_float32_bound(path, seed, monkeypatch):
-    monkeypatch.setattr(dw, "_BAND_MAX", PATHS[path])
+def test_each_path_within_the_float32_bound(path, seed, monkeypatch):
+    _force(path, monkeypatch)
     rng = np.random.default_rng(100 + seed)
     geo = dict(n=3, c=5, k=(3, 3), stride=(1 + seed % 2,) * 2, dilation=(1, 1 + seed // 2), pads=(1, 1, 1, 2),
                hw=(9, 11))
@@ -90,12 +96,13 @@ def test_the_rule_sends_small_maps_to_the_band_and_large_ones_to_the_taps():
 
 @needs_torch
 @pytest.mark.parametrize("path", PATHS)
-def test_conv2d_depthwise_second_derivatives_match_torch(path, monkeypatch):
-    monkeypatch.setattr(dw, "_BAND_MAX", PATHS[path])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_conv2d_depthwise_second_derivatives_match_torch(path, stride, monkeypatch):
+    _force(path, monkeypatch)
     rng = np.random.default_rng(3)
     x0, w0, b0 = rng.standard_normal((2, 4, 7, 6)), rng.standard_normal((4, 1, 3, 3)), rng.standard_normal(4)
-    v = rng.standard_normal((2, 4, 4, 2))
-    kw = dict(stride=(2, 2), padding=(1, 1), dilation=(1, 2), groups=4)
+    v = rng.standard_normal((2, 4, 4, 2) if stride == 2 else (2, 4, 7, 4))
+    kw = dict(stride=stride, padding=(1, 1), dilation=(1, 2), groups=4)
     results = []
     for lib, fn in ((tg, F.conv2d), (torch, torch.nn.functional.conv2d)):
         x, w, b = (lib.tensor(a, dtype=lib.float64, requires_grad=True) for a in (x0, w0, b0))
@@ -120,6 +127,6 @@ GRADGRAD_CASES = _gradgrad_cases()
 
 @pytest.mark.parametrize("path", PATHS)
 def test_gradgradcheck_depthwise(path, monkeypatch):
-    monkeypatch.setattr(dw, "_BAND_MAX", PATHS[path])
+    _force(path, monkeypatch)
     for _, fn, inputs in GRADGRAD_CASES:
         assert tg.autograd.gradgradcheck(fn, inputs)
