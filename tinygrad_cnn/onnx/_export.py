@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from . import _ops_nn, _ops_pointwise, _ops_shape
+from . import _ops_nn, _ops_norm, _ops_pointwise, _ops_shape
 from ._call import OPS, Call, ExportError
 from ._graph import GraphBuilder, Value
 from ._modules import MODULES, ModuleCall
 from ._trace import CompareEvent, ModuleEvent, OpEvent, Ref, Trace
 
-_TRANSLATORS = (_ops_nn, _ops_pointwise, _ops_shape)  # imported for their @translates registrations
+_TRANSLATORS = (_ops_nn, _ops_norm, _ops_pointwise, _ops_shape)  # imported for their @translates registrations
 DEFAULT_OPSET = 17
 MIN_OPSET = 13
 _COMPARE = {"greater": "Greater", "less": "Less", "equal": "Equal", "greater_equal": "GreaterOrEqual",

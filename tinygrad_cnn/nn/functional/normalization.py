@@ -9,7 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ...ops.batch_norm import BatchNorm
+from ...ops.batch_norm import BatchNorm, ChannelAffine
 from ...tensor import Tensor
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
@@ -83,8 +83,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     shift = -running_mean * scale
     if bias is not None:
         shift = shift + bias
-    shape = (1, C) + (1,) * (input.ndim - 2)                 # (1, C, 1, ...) broadcasts over N and space
-    return input * scale.reshape(shape) + shift.reshape(shape)
+    return ChannelAffine.apply(input, scale, shift)
 
 
 def _update_running(stat: Tensor, batch: np.ndarray, momentum: float) -> None:
