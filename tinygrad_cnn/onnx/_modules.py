@@ -1,6 +1,6 @@
 """Modules exported as one ONNX node each, instead of the primitives their forward records.
 
-Eval-mode BatchNorm records Sub/Div/Mul/Add on reshaped statistics; ONNX runtimes fuse a BatchNormalization node
+Eval-mode BatchNorm records one per-channel affine map (ChannelAffine); ONNX runtimes fuse a BatchNormalization node
 into the preceding Conv, so it is emitted as one. Likewise Linear -> Gemm (2-D input), Flatten -> Flatten,
 Upsample -> Resize, Embedding -> Gather (its forward indexes with a copy of the
 indices, which the trace could not follow). `collapsible(module, x)` decides per call (a BatchNorm in training mode, or a Flatten of
