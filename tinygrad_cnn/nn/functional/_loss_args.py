@@ -106,6 +106,8 @@ def class_target(input: Tensor, target: Any, ignore_index: int, name: str) -> np
         raise RuntimeError(f"{name}: Expected target size {xs[:1] + xs[2:]}, got {ts} (input shape {xs})")
     t = target._data.astype(np.int64, copy=False)
     C = xs[1] if input.ndim >= 2 else xs[0]
+    if t.size == 0 or (t.min() >= 0 and t.max() < C):  # two reductions: the usual all-in-range case stops here
+        return t
     bad = (t != ignore_index) & ((t < 0) | (t >= C))
     if bad.any():
         pos = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), t.shape))
