@@ -146,8 +146,9 @@ class Module(HookMixin, StateDictMixin, ConversionMixin):
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__
         for registry in ("_parameters", "_buffers", "_modules"):
-            if registry in d and name in d[registry]:
-                return d[registry][name]
+            r = d.get(registry)
+            if r is not None and name in r:
+                return r[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __setattr__(self, name: str, value: Any) -> None:
