@@ -25,8 +25,17 @@ def applies(stride: Pair, groups: int) -> bool:
     return stride == (1, 1) and groups == 1
 
 
-def _frame(out_hw: Pair, kernel: Pair, dilation: Pair) -> Pair:
-    return tuple(o + d * (k - 1) for o, k, d in zip(out_hw, kernel, dilation))  # type: ignore[return-value]
+def _frame(out_hw: Pair, kernel: Pair, dilation: Pair, pads: Pads, image_hw: Pair) -> Pair:
+    """The cycle length L per axis. The windows read padded cells q < L0 = out + d(k-1); the image's cells sit at
+    [pad, end), end = min(pad + size, L0). On a cycle of L >= end the cells q >= L wrap onto q - L < L0 - L:
+    with L >= L0 - pad those are leading padding (zeros), as q itself is (trailing padding), so the circular
+    correlation equals the linear one. L = max(L0 - pad, end, d(k-1) + 1) (the taps must stay apart for the
+    weight gradient): CIFAR conv2 20 -> 18, conv3 12 -> 10 cells, i.e. 18-30% fewer frequencies."""
+    frame = []
+    for o, k, d, pad, size in zip(out_hw, kernel, dilation, pads[::2], image_hw):
+        full = o + d * (k - 1)
+        frame.append(max(full - pad, min(pad + size, full), d * (k - 1) + 1))
+    return tuple(frame)  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=256)
@@ -79,6 +88,8 @@ def _to_spectrum(a: np.ndarray, frame: Pair, pos_h: tuple, pos_w: tuple) -> np.n
     """a (N, Ch, A, B) whose cells sit at frame positions pos_h x pos_w -> spectrum (L1, F2, 2, Ch, N)."""
     N, Ch, A, B = a.shape
     L1, L2 = frame
+    if A == 0 or B == 0:  # no cell inside the frame (windows over padding only): a zero spectrum
+        return np.zeros((L1, L2 // 2 + 1, 2, Ch, N), a.dtype)
     t = np.empty((A, B, Ch, N), a.dtype)
     for n0 in range(0, N, _COPY_SAMPLES):  # blocks of samples: 3x faster than one copy (reads stay in cache)
         np.copyto(t[..., n0:n0 + _COPY_SAMPLES], a[n0:n0 + _COPY_SAMPLES].transpose(2, 3, 1, 0))
@@ -134,7 +145,7 @@ def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, pads: Pads, dila
     """y = conv2d(x, w) + b (stride 1, groups 1): (N, C, H, W), (O, C, kh, kw) -> (N, O, *out_hw), and x's
     spectrum (the weight gradient's cache) when keep_spectrum."""
     N, O = x.shape[0], w.shape[0]
-    frame = _frame(out_hw, w.shape[2:], dilation)
+    frame = _frame(out_hw, w.shape[2:], dilation, pads, x.shape[2:])
     xs = _image_spectrum(x, frame, pads)                                   # (F, 2C, N)
     wr, wi = _weight_spectrum(w, frame, dilation)                          # (F, C, O) each
     wrt, wit = wr.transpose(0, 2, 1), wi.transpose(0, 2, 1)                # conj(w^) as (O, C): re wr^T, im -wi^T
@@ -162,7 +173,7 @@ def transpose(g: np.ndarray, w: np.ndarray, pads: Pads, dilation: Pair, image_hw
     _window_spectrum."""
     N, O, Ho, Wo = g.shape
     C = w.shape[1]
-    frame = _frame((Ho, Wo), w.shape[2:], dilation)
+    frame = _frame((Ho, Wo), w.shape[2:], dilation, pads, image_hw)
     gs = _window_spectrum(g, frame, memo)
     wr, wi = _weight_spectrum(w, frame, dilation)                          # w^ as (C, O): re wr, im wi
     blk = np.concatenate([np.concatenate([wr, -wi], 2), np.concatenate([wi, wr], 2)], 1)  # (F, 2C, 2O)
@@ -180,7 +191,7 @@ def weight(x: np.ndarray, g: np.ndarray, kernel: Pair, pads: Pads, dilation: Pai
     see _window_spectrum."""
     N, O, Ho, Wo = g.shape
     C = x.shape[1]
-    frame = _frame((Ho, Wo), kernel, dilation)
+    frame = _frame((Ho, Wo), kernel, dilation, pads, x.shape[2:])
     xs = spectrum if spectrum is not None else _image_spectrum(x, frame, pads)  # (F, 2C, N)
     gs = _window_spectrum(g, frame, memo)
     p = np.matmul(gs, xs.transpose(0, 2, 1))                               # (F, 2O, 2C): [[GrXr, GrXi], [GiXr, GiXi]]
