@@ -24,6 +24,7 @@ def t64(a):
 
 _T = np.array([[0, 3], [2, -100], [4, 1]])           # (N=3, d=2) class indices, one ignored
 _W = tg.tensor(rand(5, seed=1, lo=0.5, hi=2.0))      # class weights (constants)
+_T2 = np.array([3, -100, 0, 4])                      # (N=4,) for (N, C) inputs: their one-fancy-index path
 
 def _grad_of(f):
     """x -> d f(x) / dx, recorded: its gradgradcheck checks third derivatives of f."""
@@ -52,6 +53,11 @@ GRADGRAD_CASES = [
     ("softmax 3rd order", _grad_of(lambda x: (F.softmax(x, 0) ** 2).sum()), (t64(rand(3, 4)),)),
     ("ClassScatter", lambda v: ClassScatter.apply(v, _T.clip(0), (3, 5, 2)), (t64(rand(3, 2)),)),
     ("ClassGather", lambda x: ClassGather.apply(x, _T.clip(0)), (t64(rand(3, 5, 2)),)),
+    ("cross_entropy 2-D weighted ignore smoothed",
+     lambda x: F.cross_entropy(x, tg.tensor(_T2), _W, label_smoothing=0.2), (t64(rand(4, 5)),)),
+    ("nll_loss 2-D", lambda x: F.nll_loss(F.log_softmax(x, 1), tg.tensor(_T2)), (t64(rand(4, 5)),)),
+    ("ClassScatter 2-D", lambda v: ClassScatter.apply(v, _T2.clip(0), (4, 5)), (t64(rand(4)),)),
+    ("ClassGather 2-D", lambda x: ClassGather.apply(x, _T2.clip(0)), (t64(rand(4, 5)),)),
 ]
 
 

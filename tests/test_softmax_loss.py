@@ -106,6 +106,23 @@ def test_cross_entropy_class_indices_match_torch(reduction, weighted, label_smoo
         atol=1e-9)
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("ignore", [None, -100, 2])
+def test_two_d_class_losses_match_torch(reduction, ignore):
+    """(N, C) inputs pick and scatter the target class with one fancy index (not take/put_along_axis); all targets
+    valid, some ignored, and an ignore_index that is also a class."""
+    rng = np.random.default_rng(11)
+    x, w = rng.standard_normal((6, 4)) * 2, rng.random(4) + 0.1
+    t = np.array([0, 3, 2, 1, 2, 3])
+    kw = {} if ignore is None else {"ignore_index": ignore}
+    if ignore == -100:
+        t[[1, 4]] = -100
+    check_parity(lambda m, x, t, w: m.nn.functional.cross_entropy(x, t, w, reduction=reduction, label_smoothing=0.1,
+                                                                  **kw), [x, t, w], grad=[True, False, False])
+    check_parity(lambda m, x, t: m.nn.functional.nll_loss(m.nn.functional.log_softmax(x, 1), t, reduction=reduction,
+                                                          **kw), [x, t])
+
+
 @settings(max_examples=15)
 @given(n=st.integers(1, 4), c=st.integers(1, 4), spatial=st.lists(st.integers(1, 3), max_size=2), seed=seeds,
        reduction=st.sampled_from(REDUCTIONS))
