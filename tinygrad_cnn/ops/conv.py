@@ -30,6 +30,16 @@ def _shared_layout(g: object, cache: tuple | None) -> object:
     return im2col.batch_last(g)
 
 
+def _bias_grad(g: object) -> object:
+    """The bias gradient, g summed over (N, H, W). On a C-contiguous array: per-sample matrix-vector products with
+    ones, then a sum over the batch (3x faster than numpy's reduction over axes (0, 2, 3): 0.35 -> 0.11 ms on
+    (50, 32, 32, 32)); otherwise (a Tensor under create_graph, a batch-last array) the Sum primitive."""
+    if is_tensor(g) or not g.flags.c_contiguous:
+        return dsum(g, (0, 2, 3))
+    N, C, H, W = g.shape
+    return (g.reshape(N, C, H * W) @ np.ones(H * W, g.dtype)).sum(0)
+
+
 class Conv2d(Primitive):
     """2-D cross-correlation (torch's conv2d). x (N, C, H, W), w (O, C/groups, kh, kw), b (O,) or None
     -> (N, O, H_out, W_out), H_out = floor((H + top + bottom - dilation*(kh-1) - 1) / stride) + 1, or the first
@@ -62,7 +72,7 @@ class Conv2d(Primitive):
         if ctx.needs_input_grad[1]:
             gw = call(Conv2dWeight, x, g, kernel, stride, pads, dilation, groups, cache, memo)
         if ctx.needs_input_grad[2]:
-            gb = dsum(g, (0, 2, 3))
+            gb = _bias_grad(g)
         return gx, gw, gb, None, None, None, None, None
 
 
@@ -95,7 +105,7 @@ class ConvTranspose2d(Primitive):
         if ctx.needs_input_grad[1]:
             gw = call(Conv2dWeight, g, x, kernel, stride, pads, dilation, groups, None)
         if ctx.needs_input_grad[2]:
-            gb = dsum(g, (0, 2, 3))
+            gb = _bias_grad(g)
         return gx, gw, gb, None, None, None, None, None, None
 
 
