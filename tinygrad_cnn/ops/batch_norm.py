@@ -1,10 +1,10 @@
 """Batch normalisation as one primitive (torch's native_batch_norm), and the per-channel primitives its backward is
 written with.
 
-Every op here works on x (N, C, *) viewed as rows (N, C, M), M = prod(*): a channel's values are N contiguous rows
-of M. numpy's reductions over axes (0, 2, 3) of NCHW are slow (strided inner loops); per-row BLAS/einsum reductions
-of the (N, C, M) view followed by a sum over N are 2-4x faster, so every per-channel sum goes through
-`_channel_sum` / `_channel_dot`.
+Every op here works on x (N, C, *) viewed as (N, C, M), M = prod(*), or flat as (N, C*M). numpy's reductions over
+axes (0, 2, 3) of NCHW are slow (strided inner loops): per-channel sums are GEMVs with a ones vector or einsum dots
+of the rows, then a sum over N (2-4x faster). Elementwise per-channel maps run on the flat rows against the (C,)
+vector repeated M times (no short broadcast inner loops), in tiles of whole samples that keep temporaries in cache.
 
 BatchNorm saves only x, weight and the batch's mean and 1/std (C,): not xhat, not x - mean. Its backward
     gx = w * invstd * (g - mean(g) - xhat * mean(g * xhat)),  gw = sum(g * xhat),  gb = sum(g)
@@ -19,7 +19,6 @@ import numpy as np
 from ..autograd.function import Context
 from ._dual import call, expand, is_tensor, reshape
 from ._primitive import Primitive
-
 
 _BLOCK = 1 << 16  # elements per tile: a tile of each operand and a temporary stay in a 1 MiB L2 cache
 
