@@ -147,16 +147,30 @@ def _band_cells(image_hw: Pair, kernel: Pair, stride: Pair, pads: Pads, dilation
     return np.concatenate(cells), np.concatenate(taps), np.array(starts)
 
 
+@lru_cache(maxsize=16)
+def _band_scatter(channels: int, image_hw: Pair, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair,
+                  out_hw: Pair, transposed: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices into all C band matrices and into w's C*kh*kw values, cell by cell: one 1-D scatter then
+    builds the bands (3x faster than the 2-D fancy assignment; building the indices per call would cost as
+    much as the scatter). The cache holds 16 bytes per non-zero cell of the C bands (4.5 MB for 576 8x8 maps)."""
+    cells, taps, _ = _band_cells(image_hw, kernel, stride, pads, dilation, out_hw, transposed)
+    size = out_hw[0] * out_hw[1] * image_hw[0] * image_hw[1]
+    itype = np.intp  # int32 indices would be converted on every use
+    into = (np.arange(0, channels * size, size, dtype=itype)[:, None] + cells.astype(itype)).ravel()
+    taps_k = kernel[0] * kernel[1]
+    return into, (np.arange(0, channels * taps_k, taps_k, dtype=itype)[:, None] + taps.astype(itype)).ravel()
+
+
 def _band(w: np.ndarray, image_hw: Pair, stride: Pair, pads: Pads, dilation: Pair, out_hw: Pair,
           transposed: bool = False) -> np.ndarray:
     """w (C, 1, kh, kw) -> the band matrices (C, Ho*Wo, H*W), or (C, H*W, Ho*Wo) C-contiguous when transposed
     (np.matmul runs a transposed-view second operand ~2.5x slower than a contiguous one)."""
     C = w.shape[0]
-    cells, taps, _ = _band_cells(tuple(image_hw), tuple(w.shape[2:]), stride, pads, dilation, tuple(out_hw),
-                                 transposed)
+    into, taps = _band_scatter(C, tuple(image_hw), tuple(w.shape[2:]), stride, pads, dilation, tuple(out_hw),
+                               transposed)
     HoWo, HW = out_hw[0] * out_hw[1], image_hw[0] * image_hw[1]
-    band = np.zeros((C, HoWo * HW), w.dtype)
-    band[:, cells] = w.reshape(C, -1)[:, taps]
+    band = np.zeros(C * HoWo * HW, w.dtype)
+    band[into] = w.reshape(-1)[taps]
     return band.reshape((C, HW, HoWo) if transposed else (C, HoWo, HW))
 
 
