@@ -205,3 +205,22 @@ def test_fft_backward_transforms_the_output_gradient_once(monkeypatch):
     for key in (("fft", True), ("fft", False)):
         np.testing.assert_allclose(grads[key][1], grads["im2col", True][1], rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(grads["fft", True][0].numpy(), grads["im2col", True][0].numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_training_forward_on_large_maps_never_keeps_im2col_columns(monkeypatch):
+    # benchmark mode must not let a close timing call decide the step's peak memory: from 256 output pixels a
+    # forward that keeps a cache for the weight gradient is not offered im2col (its column matrix); inference is
+    import tinygrad_cnn.backends.cudnn as cudnn
+
+    offered = {}
+    real = select._fastest
+    monkeypatch.setattr(select, "_fastest", lambda options, runs: offered.setdefault(len(offered), options)
+                        and real(options, runs))
+    monkeypatch.setattr(select, "_chosen", {})
+    monkeypatch.setattr(cudnn, "benchmark", True)
+    x, w = tg.randn(2, 3, 16, 16), tg.randn(4, 3, 3, 3, requires_grad=True)
+    F.conv2d(x, w, padding=1)
+    assert "im2col" not in offered[0] and "blocked" in offered[0]
+    with tg.no_grad():
+        F.conv2d(x, w, padding=1)
+    assert "im2col" in offered[1]

@@ -153,6 +153,11 @@ def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pa
     args = (x, w, b, stride, pads, dilation, groups, out_hw, keep)
     key = (x.shape, w.shape, stride, pads, dilation, groups, out_hw, keep, x.dtype.str)
     options = applicable("forward", w.shape[2:], stride, pads, dilation, groups, x.shape[1], w.shape[0], x, w)
+    if keep and out_hw[0] * out_hw[1] >= 256:
+        # training: im2col would keep its whole column matrix for the weight gradient (41 MB for torch-example's
+        # conv2); blocked im2col is faster on these maps and keeps nothing. Not left to timing: a close call
+        # on a loaded machine would otherwise decide the step's peak memory.
+        options = tuple(a for a in options if a != "im2col") or options
     algo = choose("forward", key, options, lambda a: lambda: _ALGOS[a].forward(*args),
                   _rule(x.shape[1], w.shape[0], w.shape[2:], stride, dilation, groups, out_hw))
     y, cache = _ALGOS[algo].forward(*args)
