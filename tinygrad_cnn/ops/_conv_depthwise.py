@@ -202,9 +202,11 @@ def _band_weight(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, pads:
                  dilation: Pair) -> np.ndarray:
     """sum_n g[n, c] x[n, c]^T is the gradient of every band cell; each tap's cells summed give its weight."""
     C = x.shape[1]
-    cells, _, starts = _band_cells(tuple(x.shape[2:]), tuple(kernel), stride, pads, dilation, tuple(g.shape[2:]))
-    full = np.matmul(_by_channel(g).transpose(0, 2, 1), _by_channel(x)).reshape(C, -1)   # (C, Ho*Wo*H*W)
+    geometry = (tuple(x.shape[2:]), tuple(kernel), stride, pads, dilation, tuple(g.shape[2:]))
+    cells, _, starts = _band_cells(*geometry)
+    into, _ = _band_scatter(C, *geometry, False)
+    full = np.matmul(_by_channel(g).transpose(0, 2, 1), _by_channel(x))   # (C, Ho*Wo, H*W)
     gw = np.zeros((C, kernel[0] * kernel[1]), g.dtype)
     filled = np.diff(np.append(starts, len(cells))) > 0   # a tap that meets no pixel (all padding) stays 0
-    gw[:, filled] = np.add.reduceat(full[:, cells], starts[filled], axis=1)
+    gw[:, filled] = np.add.reduceat(full.reshape(-1)[into].reshape(C, -1), starts[filled], axis=1)
     return gw.reshape(C, 1, *kernel)
