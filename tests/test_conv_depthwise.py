@@ -1,6 +1,6 @@
 """The depthwise kernels (ops/_conv_depthwise.py) on each of their paths: the band-matrix GEMMs (small maps,
-`_BAND_MAX` cells per channel), the flat-plane taps (stride 1, _conv_depthwise_flat.py) and the batch-last taps
-(the rest). Each path is forced everywhere it applies (`_BAND_MAX`, `_FLAT`) and checked against the float64 im2col reference: exactly in float64 for random strides,
+`_BAND_MAX` cells per channel), the flat-plane taps (_conv_depthwise_flat.py: stride 1, and strided without
+dilation as one stride-1 convolution per phase) and the batch-last taps (the rest). Each path is forced everywhere it applies (`_BAND_MAX`, `_FLAT`) and checked against the float64 im2col reference: exactly in float64 for random strides,
 dilations, asymmetric pads and kernels (including taps that only ever meet padding), within the documented
 float32 bound (8 eps S, docs/benchmarks.md), and through F.conv2d against torch to second order.
 """
@@ -97,12 +97,15 @@ def test_the_rule_sends_small_maps_to_the_band_and_large_ones_to_the_taps():
 @needs_torch
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("stride", [1, 2])
-def test_conv2d_depthwise_second_derivatives_match_torch(path, stride, monkeypatch):
+@pytest.mark.parametrize("dilation", [1, (1, 2)])
+def test_conv2d_depthwise_second_derivatives_match_torch(path, stride, dilation, monkeypatch):
     _force(path, monkeypatch)
     rng = np.random.default_rng(3)
     x0, w0, b0 = rng.standard_normal((2, 4, 7, 6)), rng.standard_normal((4, 1, 3, 3)), rng.standard_normal(4)
-    v = rng.standard_normal((2, 4, 4, 2) if stride == 2 else (2, 4, 7, 4))
-    kw = dict(stride=stride, padding=(1, 1), dilation=(1, 2), groups=4)
+    kw = dict(stride=stride, padding=(1, 1), dilation=dilation, groups=4)
+    with torch.no_grad():
+        out_shape = torch.nn.functional.conv2d(torch.tensor(x0), torch.tensor(w0), **kw).shape
+    v = rng.standard_normal(tuple(out_shape))
     results = []
     for lib, fn in ((tg, F.conv2d), (torch, torch.nn.functional.conv2d)):
         x, w, b = (lib.tensor(a, dtype=lib.float64, requires_grad=True) for a in (x0, w0, b0))

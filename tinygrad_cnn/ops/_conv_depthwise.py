@@ -58,8 +58,9 @@ def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pa
         if b is not None:
             y += b.reshape(C, 1, 1)
         return y, (() if keep else None)
-    if _FLAT and stride == (1, 1):
-        y = flat.forward(x, w, pads, dilation, out_hw)
+    if _FLAT and (stride == (1, 1) or dilation == (1, 1)):
+        y = (flat.forward(x, w, pads, dilation, out_hw) if stride == (1, 1) else
+             flat.forward_strided(x, w, stride, pads, out_hw))
         if b is not None:
             y += b.reshape(C, 1, 1)
         return y, (() if keep else None)
@@ -82,6 +83,8 @@ def transpose(g: np.ndarray, w: np.ndarray, stride: Pair, pads: Pads, dilation: 
         return _band_transpose(g, w, stride, pads, dilation, image_hw)
     if _FLAT and stride == (1, 1):
         return flat.transpose(g, w, pads, dilation, image_hw)
+    if _FLAT and dilation == (1, 1):
+        return flat.transpose_strided(g, w, stride, pads, image_hw)
     N, C = g.shape[:2]
     gb = _batch_last(g)                                                    # (C, Ho, Wo, N)
     padded = (C, image_hw[0] + pads[0] + pads[1], image_hw[1] + pads[2] + pads[3], N)
@@ -102,6 +105,8 @@ def weight(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, pads: Pads,
         return _band_weight(x, g, kernel, stride, pads, dilation)
     if _FLAT and stride == (1, 1):
         return flat.weight(x, g, kernel, pads, dilation)
+    if _FLAT and dilation == (1, 1):
+        return flat.weight_strided(x, g, kernel, stride, pads)
     C = x.shape[1]
     xp = cache if isinstance(cache, np.ndarray) else pad2d(x, pads, batch_last=True).transpose(1, 2, 3, 0)
     gb = _batch_last(g)

@@ -87,3 +87,54 @@ def weight(x: np.ndarray, g: np.ndarray, kernel: Pair, pads: Pads, dilation: Pai
         for t, off in enumerate(offsets):
             gw[t] += np.einsum("ck,ck->c", grid[n], buf[n, off:off + C * plane].reshape(C, plane))
     return np.ascontiguousarray(gw.T).reshape(C, 1, *kernel)
+
+
+# --- strided convolutions: one stride-1 convolution per phase ----------------------------------------------------
+# With stride s (no dilation), window ho of kernel row i reads padded row s*ho + i. Writing i = s*m + r, that is
+# row ho + m of phase r (rows r, r + s, r + 2s, ... of the padded input) under kernel row s*m + r. So the strided
+# convolution is the sum over the s0*s1 phases of stride-1 convolutions of each phase with its sub-kernel
+# w[:, :, r0::s0, r1::s1]; its input and weight gradients are those of the parts, phase by phase.
+def _phase_parts(shape: tuple, kernel: Pair, stride: Pair, pads: Pads):
+    """(r0, r1, index of the phase in the padded input) for each phase some kernel tap reads."""
+    for r0 in range(min(stride[0], kernel[0])):
+        for r1 in range(min(stride[1], kernel[1])):
+            yield r0, r1, (slice(None), slice(None), slice(r0, None, stride[0]), slice(r1, None, stride[1]))
+
+
+def _zero_padded(x: np.ndarray, pads: Pads) -> np.ndarray:
+    top, bottom, left, right = pads
+    N, C, H, W = x.shape
+    xp = np.zeros((N, C, H + top + bottom, W + left + right), x.dtype)
+    xp[:, :, top:top + H, left:left + W] = x
+    return xp
+
+
+def forward_strided(x: np.ndarray, w: np.ndarray, stride: Pair, pads: Pads, out_hw: Pair) -> np.ndarray:
+    """x (N, C, H, W), w (C, 1, kh, kw), any stride, no dilation -> (N, C, *out_hw)."""
+    xp, y = _zero_padded(x, pads), None
+    for r0, r1, phase in _phase_parts(x.shape, w.shape[2:], stride, pads):
+        part = forward(xp[phase], w[:, :, r0::stride[0], r1::stride[1]], (0, 0, 0, 0), (1, 1), out_hw)
+        y = part if y is None else np.add(y, part, out=y)
+    return y
+
+
+def transpose_strided(g: np.ndarray, w: np.ndarray, stride: Pair, pads: Pads, image_hw: Pair) -> np.ndarray:
+    """Adjoint of forward_strided in x: g (N, C, Ho, Wo) -> (N, C, *image_hw). The phases are disjoint cells of
+    the padded input, so each part's input gradient is written into its own cells."""
+    N, C = g.shape[:2]
+    top, bottom, left, right = pads
+    gxp = np.zeros((N, C, image_hw[0] + top + bottom, image_hw[1] + left + right), g.dtype)
+    for r0, r1, phase in _phase_parts(gxp.shape, w.shape[2:], stride, pads):
+        cells = gxp[phase]
+        cells[...] = transpose(g, w[:, :, r0::stride[0], r1::stride[1]], (0, 0, 0, 0), (1, 1), cells.shape[2:])
+    return np.ascontiguousarray(gxp[:, :, top:top + image_hw[0], left:left + image_hw[1]])
+
+
+def weight_strided(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, pads: Pads) -> np.ndarray:
+    """Weight gradient of forward_strided: x (N, C, H, W), g (N, C, Ho, Wo) -> (C, 1, kh, kw)."""
+    xp = _zero_padded(x, pads)
+    gw = np.empty((x.shape[1], 1, *kernel), g.dtype)
+    for r0, r1, phase in _phase_parts(x.shape, kernel, stride, pads):
+        sub = gw[:, :, r0::stride[0], r1::stride[1]]
+        sub[...] = weight(xp[phase], g, sub.shape[2:], (0, 0, 0, 0), (1, 1))
+    return gw
