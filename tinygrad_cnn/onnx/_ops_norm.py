@@ -1,5 +1,6 @@
 """Translators of the batch-norm primitives (ops/batch_norm.py): the per-channel affine map (eval-mode
-F.batch_norm) and training-mode BatchNorm (TrainingMode.PRESERVE), as short exact compositions of ONNX nodes."""
+F.batch_norm, group_norm's weight and bias), BatchNorm with batch statistics (TrainingMode.PRESERVE) and with
+per-sample statistics (layer_norm, group_norm), as short exact compositions of ONNX nodes."""
 from __future__ import annotations
 
 from typing import Any
@@ -33,11 +34,13 @@ def channel_affine(c: Call) -> str:
 
 @translates(bn.BatchNorm)
 def batch_norm(c: Call) -> str:
-    """Batch statistics: (x - mean) / sqrt(biased var + eps) * weight + bias, reductions over every dim but 1."""
+    """Batch statistics: (x - mean) / sqrt(biased var + eps) * weight + bias, reductions over every dim but 1
+    (per_sample: over the dims after 1, layer_norm and group_norm's rows)."""
     x, weight, bias = c.args[:3]
     eps = c.args[6]
+    per_sample = len(c.args) > 7 and bool(c.args[7])
     b, nd = c.b, x.ndim
-    axes = [0] + list(range(2, nd))
+    axes = list(range(2, nd)) if per_sample else [0] + list(range(2, nd))
     centred = b.node("Sub", [c.name(x), b.reduce("ReduceMean", c.name(x), axes, True)])
     var = b.reduce("ReduceMean", b.node("Mul", [centred, centred]), axes, True)
     out = b.node("Div", [centred, b.node("Sqrt", [b.node("Add", [var, c.name(float(eps), x)])])])

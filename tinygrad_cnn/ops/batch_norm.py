@@ -1,10 +1,7 @@
 """Batch normalisation as one primitive (torch's native_batch_norm), and the per-channel primitives its backward is
 written with.
 
-Every op here works on x (N, C, *) viewed as (N, C, M), M = prod(*), or flat as (N, C*M). numpy's reductions over
-axes (0, 2, 3) of NCHW are slow (strided inner loops): per-channel sums are GEMVs with a ones vector or einsum dots
-of the rows, then a sum over N (2-4x faster). Elementwise per-channel maps run on the flat rows against the (C,)
-vector repeated M times (no short broadcast inner loops), in tiles of whole samples that keep temporaries in cache.
+The numpy kernels (sums over N and *, tiled elementwise maps) are in ops/_per_channel.py.
 
 BatchNorm saves only x, weight and the batch's mean and 1/std (C,): not xhat, not x - mean. Its backward
     gx = w * invstd * (g - mean(g) - xhat * mean(g * xhat)),  gw = sum(g * xhat),  gb = sum(g)
@@ -18,68 +15,12 @@ import numpy as np
 
 from ..autograd.function import Context
 from ._dual import call, expand, is_tensor, reshape
+from ._per_channel import affine, centred_square_sum, channel_dot, channel_sum
 from ._primitive import Primitive
-
-_BLOCK = 1 << 16  # elements per tile: a tile of each operand and a temporary stay in a 1 MiB L2 cache
-
 
 def _rows(x: np.ndarray) -> np.ndarray:
     """x (N, C, *) as (N, C, M) (a view when x is contiguous)."""
     return x.reshape(x.shape[0], x.shape[1], -1)  # (N, C, M)
-
-
-def _flat(x: np.ndarray) -> np.ndarray:
-    """x (N, C, *) as (N, K), K = C * M: elementwise work runs over long contiguous rows."""
-    return x.reshape(x.shape[0], -1)  # (N, C*M)
-
-
-def _spread(v: np.ndarray | None, M: int) -> np.ndarray | None:
-    """A per-channel vector (C,) repeated to (C*M,), matching a row of _flat(x). Broadcasting (C, 1) against
-    (N, C, M) instead runs one short inner loop per (n, c): 1.5-3x slower in numpy."""
-    return None if v is None else np.repeat(v, M)  # (C*M,)
-
-
-def _tiles(x: np.ndarray) -> list:
-    """Row slices of x (N, K) covering about _BLOCK elements each (at least one sample): a chain of elementwise
-    steps run tile by tile keeps its temporaries in cache instead of allocating (N, K) arrays."""
-    per = max(1, _BLOCK // max(1, x.shape[1]))
-    return [slice(n, n + per) for n in range(0, x.shape[0], per)]
-
-
-def _channel_sum(x3: np.ndarray) -> np.ndarray:
-    """Sum of (N, C, M) over N and M -> (C,): one GEMV per row (x @ ones), then a sum over N."""
-    if x3.shape[2] == 1:
-        return x3[:, :, 0].sum(0)
-    return np.matmul(x3, np.ones(x3.shape[2], x3.dtype)).sum(0)  # (N, C) -> (C,)
-
-
-def _dot(a: np.ndarray, b: np.ndarray, C: int) -> np.ndarray:
-    """sum(a * b) per channel of two (n, C*M) arrays -> (C,)."""
-    n, K = a.shape
-    if K // C >= 64:  # long rows: one dot per (n, c) row
-        return np.einsum("ncm,ncm->c", a.reshape(n, C, -1), b.reshape(n, C, -1))
-    return np.einsum("nk,nk->k", a, b).reshape(C, -1).sum(1)  # short rows: sum over n first, (C*M,) -> (C,)
-
-
-def _channel_dot(a3: np.ndarray, b3: np.ndarray, center: np.ndarray | None = None) -> np.ndarray:
-    """sum(a * (b - center)) over N and M of two (N, C, M) arrays -> (C,). b - center is formed tile by tile:
-    centring before multiplying keeps the sum free of cancellation when |center| >> spread."""
-    (N, C, M), a, b = a3.shape, _flat(a3), _flat(b3)
-    if center is None:
-        return _dot(a, b, C)
-    c = _spread(center, M)
-    return sum(_dot(a[rows], b[rows] - c, C) for rows in _tiles(b))
-
-
-def _centred_square_sum(x3: np.ndarray, mean: np.ndarray) -> np.ndarray:
-    """sum((x - mean)^2) over N and M of (N, C, M) -> (C,), x - mean formed tile by tile."""
-    (N, C, M), x = x3.shape, _flat(x3)
-    c = _spread(mean, M)
-    total = np.zeros(C, np.result_type(x, mean))
-    for rows in _tiles(x):
-        d = x[rows] - c
-        total += _dot(d, d, C)
-    return total
 
 
 def _count(shape: tuple) -> int:
@@ -93,7 +34,7 @@ class ChannelSum(Primitive):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
         ctx.shape = x.shape
-        return _channel_sum(_rows(x))
+        return channel_sum(_rows(x))
 
     @staticmethod
     def backward(ctx: Context, g: np.ndarray) -> tuple:
@@ -110,7 +51,7 @@ class ChannelDot(Primitive):
         need = ctx.needs_input_grad
         ctx.save_for_backward(a if need[1] or len(need) > 2 and need[2] else None, b if need[0] else None,
                               center if need[0] else None)
-        return _channel_dot(_rows(a), _rows(b), center)
+        return channel_dot(_rows(a), _rows(b), center)
 
     @staticmethod
     def backward(ctx: Context, g: np.ndarray) -> tuple:
@@ -134,7 +75,7 @@ class ChannelAffine(Primitive):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, scale: np.ndarray | None, shift: np.ndarray | None,
                 x2: np.ndarray | None = None, scale2: np.ndarray | None = None) -> np.ndarray:
-        out = _affine(_rows(x), scale, shift, None if x2 is None else _rows(x2), scale2)
+        out = affine(_rows(x), scale, shift, None if x2 is None else _rows(x2), scale2)
         need = ctx.needs_input_grad + (False,) * (5 - len(ctx.needs_input_grad))
         ctx.save_for_backward(x if need[1] else None, scale, x2 if need[4] else None, scale2)
         return out.reshape(x.shape)
@@ -149,27 +90,6 @@ class ChannelAffine(Primitive):
                 call(ChannelSum, g) if need[2] else None,
                 _scaled(g, scale2) if need[3] else None,
                 call(ChannelDot, g, x2) if need[4] else None)[:n]
-
-
-def _affine(x3: np.ndarray, scale: np.ndarray | None, shift: np.ndarray | None, x23: np.ndarray | None = None,
-            scale2: np.ndarray | None = None) -> np.ndarray:
-    """x * scale + shift + x2 * scale2 on (N, C, M) arrays, (C,) vectors or None, tile by tile -> (N, C*M)."""
-    args = (x3, scale, shift, x23, scale2)
-    (N, C, M), x = x3.shape, _flat(x3)
-    out = np.empty((N, C * M), np.result_type(*(a for a in args if a is not None)))  # (N, C*M)
-    s, t, s2 = (_spread(v, M) for v in (scale, shift, scale2))
-    x2 = None if x23 is None else _flat(x23)
-    for rows in _tiles(x):
-        o = out[rows]
-        if s is not None:
-            np.multiply(x[rows], s, out=o)
-        else:
-            o[...] = x[rows]
-        if x2 is not None:
-            o += x2[rows] * s2 if s2 is not None else x2[rows]
-        if t is not None:
-            o += t
-    return out
 
 
 def _scaled(g, scale):
@@ -192,36 +112,45 @@ class BatchNorm(Primitive):
     y = (x - mean) * (invstd * weight) + bias, mean and biased var per channel over N and *, invstd = 1/sqrt(var+eps).
     Shape: x (N, C, *); weight, bias (C,) or None -> (N, C, *). running_mean / running_var (C,) arrays or None are
     updated in place, as torch's kernel does: running = (1 - momentum) running + momentum stat (unbiased variance).
+    per_sample=True takes the statistics per (sample, channel) over * instead (instance norm: layer_norm and
+    group_norm's rows); then weight, bias and the running statistics must be None.
     """
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None,
                 running_mean: np.ndarray | None, running_var: np.ndarray | None, momentum: float,
-                eps: float) -> np.ndarray:
+                eps: float, per_sample: bool = False) -> np.ndarray:
         x3 = _rows(x)
-        n = _count(x.shape)
-        mean = _channel_sum(x3) / x.dtype.type(n)
-        var = _centred_square_sum(x3, mean) / x.dtype.type(n)  # two-pass: no cancellation, no (N, C, M) temporary
+        if per_sample:
+            assert weight is None and bias is None and running_mean is None, "per_sample takes no affine or stats"
+            x3 = x3.reshape(1, -1, x3.shape[2])  # (1, N*C, M): every (sample, channel) row is a channel
+        n = x3.shape[0] * x3.shape[2]
+        mean = channel_sum(x3) / x.dtype.type(n)
+        var = centred_square_sum(x3, mean) / x.dtype.type(n)  # two-pass: no cancellation, no (N, C, M) temporary
         invstd = (1 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
         scale = invstd if weight is None else invstd * weight
         # y = x * scale + (bias - mean * scale): two passes, as torch's CPU kernel folds it
-        y = _affine(x3, scale, -mean * scale if bias is None else bias - mean * scale)
+        y = affine(x3, scale, -mean * scale if bias is None else bias - mean * scale)
         if running_mean is not None:
             _update(running_mean, mean, momentum)
             _update(running_var, var * (n / (n - 1)), momentum)
         ctx.save_for_backward(x, weight, mean, invstd)
-        ctx.eps = eps
+        ctx.eps, ctx.per_sample = eps, per_sample
         return y.reshape(x.shape)
 
     @staticmethod
     def backward(ctx: Context, g: np.ndarray) -> tuple:
         x, w, mean, invstd = ctx.saved_tensors
+        shape = tuple(x.shape)
+        if ctx.per_sample:  # the (1, N*C, M) view the forward normalised
+            view = (1, shape[0] * shape[1], int(np.prod(shape[2:], dtype=np.int64)))
+            x, g = reshape(x, view), reshape(g, view)
         if is_tensor(x):  # the statistics are functions of x: recompute them on the graph
             mean, invstd = _stats(x, ctx.eps)
         need = ctx.needs_input_grad
         sum_g = call(ChannelSum, g)
         if not (need[0] or need[1]):
-            return (None, None, sum_g, None, None, None, None)
+            return (None, None, sum_g, None, None, None, None, None)
         sum_gx = call(ChannelDot, g, x, mean) * invstd      # sum(g * xhat): the weight's gradient
         gx = None
         if need[0]:
@@ -229,8 +158,8 @@ class BatchNorm(Primitive):
             n = _count(tuple(x.shape))
             a = -k * invstd * sum_gx / n
             # w invstd (g - sum_g / n - xhat sum_gx / n) = x a + (-mean a - k sum_g / n) + g k, one pass over x, g
-            gx = call(ChannelAffine, x, a, -mean * a - k * sum_g / n, g, k)
-        return (gx, sum_gx if need[1] else None, sum_g if need[2] else None, None, None, None, None)
+            gx = reshape(call(ChannelAffine, x, a, -mean * a - k * sum_g / n, g, k), shape)
+        return (gx, sum_gx if need[1] else None, sum_g if need[2] else None, None, None, None, None, None)
 
 
 def _update(stat: np.ndarray, batch: np.ndarray, momentum: float) -> None:

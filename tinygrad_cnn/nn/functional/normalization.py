@@ -1,4 +1,5 @@
-"""nn.functional: batch and layer normalisation, composed from Tensor ops (their gradients come from the primitives).
+"""nn.functional: batch, layer and group normalisation, on the BatchNorm primitive (ops/batch_norm.py): layer and group
+norm normalise rows of the input as BatchNorm's channels, then scale and shift.
 
 Normalisation divides by sqrt(biased variance + eps) as torch does; the running variance of batch_norm tracks the
 unbiased estimate (n / (n - 1) times the biased one), also as torch does.
@@ -19,13 +20,6 @@ def _check_vector(t: Tensor | None, C: int, arg: str, name: str) -> None:
     if t is not None and tuple(t.shape) != (C,):
         raise RuntimeError(f"{name}: {arg} should contain {C} elements not "
                            f"{t.numel() if t.ndim == 1 else tuple(t.shape)}")
-
-
-def _moments(x: Tensor, dims: tuple) -> tuple[Tensor, Tensor]:
-    """Mean and biased variance over dims, keepdim (so they broadcast against x)."""
-    mean = x.mean(dims, keepdim=True)
-    centred = x - mean
-    return mean, (centred * centred).mean(dims, keepdim=True)
 
 
 def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
@@ -115,9 +109,9 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Ten
         if t is not None and tuple(t.shape) != ns:
             raise RuntimeError(f"layer_norm: Expected {arg} to be of same shape as normalized_shape {ns}, but got "
                                f"{arg} of shape {tuple(t.shape)}")
-    dims = tuple(range(input.ndim - k, input.ndim))
-    mean, var = _moments(input, dims)
-    return _affine((input - mean) / (var + eps).sqrt(), weight, bias, ns)
+    if input.numel() == 0:
+        return _affine(input * 1.0, weight, bias, ns)
+    return _affine(_normalise_rows(input, int(np.prod(ns)), eps), weight, bias, ns)
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -140,7 +134,17 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
                            f"got input of shape {tuple(input.shape)} and num_groups={num_groups}")
     for t, arg in ((weight, "weight"), (bias, "bias")):
         _check_vector(t, C, arg, "group_norm")
-    g = input.reshape(N, num_groups, -1)                     # (N, G, C/G * prod(spatial))
-    mean, var = _moments(g, (2,))
-    y = ((g - mean) / (var + eps).sqrt()).reshape(*input.shape)
-    return _affine(y, weight, bias, (1, C) + (1,) * (input.ndim - 2))
+    if input.numel() == 0:
+        return _affine(input * 1.0, weight, bias, (1, C) + (1,) * (input.ndim - 2))
+    y = _normalise_rows(input, input.numel() // (N * num_groups), eps)
+    return y if weight is None and bias is None else ChannelAffine.apply(y, weight, bias)
+
+
+def _normalise_rows(x: Tensor, width: int, eps: float) -> Tensor:
+    """x seen as rows of `width` consecutive values, each normalised by its own mean and biased variance: the
+    BatchNorm primitive with per-sample statistics on x as (N, rows per sample, width) (one node; saves only x and
+    the per-row statistics; the batch dim stays dim 0, so a traced reshape follows a dynamic batch).
+    Shape: x (*) -> (*), each sample's numel divisible by width."""
+    lead = x.shape[0] if x.ndim > 1 and x.numel() > width else 1
+    rows = x.reshape(lead, -1, width)                        # (N, rows per sample, width)
+    return BatchNorm.apply(rows, None, None, None, None, 0.0, eps, True).reshape(*x.shape)
