@@ -1,6 +1,6 @@
 """Depthwise convolution kernels (groups = in channels = out channels, MobileNet's 3x3 layers): one band-matrix
-GEMM per channel on small maps (below), flat-plane taps for stride 1 on large ones (_conv_depthwise_flat.py), and
-batch-last taps (here) for the rest (strided convolutions on large maps).
+GEMM per channel on small maps (below), flat-plane taps on large ones (_conv_depthwise_flat.py: stride 1, and
+strided without dilation phase by phase), and batch-last taps (here) for the rest (strided and dilated).
 
 im2col would run one GEMM per channel, each (1 x kh*kw) @ (kh*kw x H_out*W_out*N): hundreds of matrix-vector
 products plus a column matrix kh*kw times the input. Here every kernel tap (i, j) is one vectorised multiply-add

@@ -1,4 +1,5 @@
-"""Stride-1 depthwise convolution on large maps, tap by tap on flat padded planes (NCHW, no layout copy).
+"""Depthwise convolution on large maps, tap by tap on flat padded planes (NCHW, no layout copy): stride 1 here,
+strided ones (without dilation) as one stride-1 convolution per phase of the input (at the end).
 
 Each sample's padded input is one flat array: channel planes of Hp x Wp one after another. On that array kernel tap
 (i, j) of every window is the same array shifted by i*Wp + j (times the dilation): a contiguous 1-D slice. So
@@ -94,7 +95,7 @@ def weight(x: np.ndarray, g: np.ndarray, kernel: Pair, pads: Pads, dilation: Pai
 # row ho + m of phase r (rows r, r + s, r + 2s, ... of the padded input) under kernel row s*m + r. So the strided
 # convolution is the sum over the s0*s1 phases of stride-1 convolutions of each phase with its sub-kernel
 # w[:, :, r0::s0, r1::s1]; its input and weight gradients are those of the parts, phase by phase.
-def _phase_parts(shape: tuple, kernel: Pair, stride: Pair, pads: Pads):
+def _phase_parts(kernel: Pair, stride: Pair):
     """(r0, r1, index of the phase in the padded input) for each phase some kernel tap reads."""
     for r0 in range(min(stride[0], kernel[0])):
         for r1 in range(min(stride[1], kernel[1])):
@@ -112,7 +113,7 @@ def _zero_padded(x: np.ndarray, pads: Pads) -> np.ndarray:
 def forward_strided(x: np.ndarray, w: np.ndarray, stride: Pair, pads: Pads, out_hw: Pair) -> np.ndarray:
     """x (N, C, H, W), w (C, 1, kh, kw), any stride, no dilation -> (N, C, *out_hw)."""
     xp, y = _zero_padded(x, pads), None
-    for r0, r1, phase in _phase_parts(x.shape, w.shape[2:], stride, pads):
+    for r0, r1, phase in _phase_parts(w.shape[2:], stride):
         part = forward(xp[phase], w[:, :, r0::stride[0], r1::stride[1]], (0, 0, 0, 0), (1, 1), out_hw)
         y = part if y is None else np.add(y, part, out=y)
     return y
@@ -124,7 +125,7 @@ def transpose_strided(g: np.ndarray, w: np.ndarray, stride: Pair, pads: Pads, im
     N, C = g.shape[:2]
     top, bottom, left, right = pads
     gxp = np.zeros((N, C, image_hw[0] + top + bottom, image_hw[1] + left + right), g.dtype)
-    for r0, r1, phase in _phase_parts(gxp.shape, w.shape[2:], stride, pads):
+    for r0, r1, phase in _phase_parts(w.shape[2:], stride):
         cells = gxp[phase]
         cells[...] = transpose(g, w[:, :, r0::stride[0], r1::stride[1]], (0, 0, 0, 0), (1, 1), cells.shape[2:])
     return np.ascontiguousarray(gxp[:, :, top:top + image_hw[0], left:left + image_hw[1]])
@@ -134,7 +135,7 @@ def weight_strided(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, pad
     """Weight gradient of forward_strided: x (N, C, H, W), g (N, C, Ho, Wo) -> (C, 1, kh, kw)."""
     xp = _zero_padded(x, pads)
     gw = np.empty((x.shape[1], 1, *kernel), g.dtype)
-    for r0, r1, phase in _phase_parts(x.shape, kernel, stride, pads):
+    for r0, r1, phase in _phase_parts(kernel, stride):
         sub = gw[:, :, r0::stride[0], r1::stride[1]]
         sub[...] = weight(xp[phase], g, sub.shape[2:], (0, 0, 0, 0), (1, 1))
     return gw
