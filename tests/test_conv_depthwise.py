@@ -133,3 +133,15 @@ def test_gradgradcheck_depthwise(path, monkeypatch):
     _force(path, monkeypatch)
     for _, fn, inputs in GRADGRAD_CASES:
         assert tg.autograd.gradgradcheck(fn, inputs)
+
+
+def test_rule_for_depthwise_convolutions():
+    from tinygrad_cnn.ops import _conv_select as select
+
+    for kind in ("forward", "transpose", "weight"):  # stride 1, and strided small maps: the depthwise kernels
+        assert select._rule(144, 144, (3, 3), (1, 1), (1, 1), 144, (32, 32), kind) == "depthwise"
+        assert select._rule(192, 192, (3, 3), (2, 2), (1, 1), 192, (8, 8), kind) == "depthwise"
+    # strided with >= 256 output pixels: blocked im2col for the forward and weight gradient, ~2x faster there
+    assert select._rule(144, 144, (3, 3), (2, 2), (1, 1), 144, (16, 16), "forward") == "blocked"
+    assert select._rule(144, 144, (3, 3), (2, 2), (1, 1), 144, (16, 16), "weight") == "blocked"
+    assert select._rule(144, 144, (3, 3), (2, 2), (1, 1), 144, (16, 16), "transpose") == "depthwise"

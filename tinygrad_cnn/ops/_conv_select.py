@@ -91,7 +91,8 @@ def applicable(kind: str, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair
 
 def _rule(c_image: int, c_window: int, kernel: Pair, stride: Pair, dilation: Pair, groups: int,
           out_hw: Pair = (0, 0), kind: str = "forward") -> str:
-    """Without benchmark mode. Depthwise convolutions: the tap-by-tap kernel. 3x3 stride-1 convolutions on >= 32
+    """Without benchmark mode. Depthwise convolutions: the depthwise kernels (blocked im2col for the forward and
+    weight gradient of strided ones with >= 256 output pixels). 3x3 stride-1 convolutions on >= 32
     channels with >= 8x8 outputs: Winograd (1.1-2x faster than im2col there; slower on few channels, where the
     transforms dominate, and on 4x4 maps, where the 36 transformed kernels dominate), except maps of >= 512
     pixels with < 128 channels, where blocked im2col is 1.1-1.2x faster (no Winograd weight gradient at all).
@@ -100,9 +101,11 @@ def _rule(c_image: int, c_window: int, kernel: Pair, stride: Pair, dilation: Pai
     than im2col, no column matrix kept; its input gradient is a forward with the image's channels as GEMM rows:
     it needs >= 16 of them, and stride 1). im2col otherwise. Measurements: docs/benchmarks.md. out_hw (0, 0):
     unknown (no Winograd, FFT or blocked). kind: "forward", "transpose" or "weight"."""
-    if depthwise.applies(c_image, c_window, groups):
-        return "depthwise"
     pixels, channels = out_hw[0] * out_hw[1], min(c_image, c_window)
+    if depthwise.applies(c_image, c_window, groups):
+        # strided on large maps (MobileNetV2's 32 -> 16): blocked im2col's forward and weight gradient are ~2x
+        # the depthwise phases' speed; its strided input gradient is not (im2col's col2im)
+        return "blocked" if stride != (1, 1) and pixels >= 256 and kind != "transpose" else "depthwise"
     if (kind != "weight" and winograd.applies(kernel, stride, dilation, groups) and channels >= 32
             and pixels >= 64 and (pixels < 512 or channels >= 128)):
         return "winograd"
