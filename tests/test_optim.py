@@ -83,6 +83,35 @@ def test_trajectory_matches_torch_float64(name, kwargs):
             np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-10, err_msg=f"{name} step {step} param {i}")
 
 
+CHUNKED_CASES = [("Adam", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1}), ("Adam", {"maximize": True}),
+                 ("AdamW", {"lr": 0.01}), ("Adadelta", {"weight_decay": 0.1})]
+
+
+@pytest.mark.parametrize("name,kwargs", CHUNKED_CASES, ids=[c[0] for c in CHUNKED_CASES])
+def test_large_parameters_update_in_chunks_like_torch(name, kwargs, monkeypatch):
+    """A parameter of >= 4 chunks (optim.optimizer.in_chunks: cache-sized pieces) steps like torch, and bit for bit
+    like the same update run whole (one pass per operation over the full arrays)."""
+    from tinygrad_cnn.optim import adadelta, adam, optimizer
+
+    rng = np.random.default_rng(3)
+    rows = 4 * optimizer._CHUNK // 64 + 3                       # (rows, 64): 4 pieces and a partial one
+    p0, grads = [rng.standard_normal((rows, 64))], [[rng.standard_normal((rows, 64))] for _ in range(3)]
+    calls = []
+    monkeypatch.setattr(optimizer, "_CHUNK", optimizer._CHUNK)
+    for mod in (adam, adadelta):
+        monkeypatch.setattr(mod, "in_chunks", lambda f, *a: optimizer.in_chunks(lambda *b: calls.append(1) or f(*b),
+                                                                                 *a))
+    chunked, _ = _run(tg, name, kwargs, _params(tg, p0), grads)
+    assert len(calls) == 3 * 5                                  # 5 pieces a step: the chunked path ran
+    monkeypatch.setattr(optimizer, "_CHUNK", rows * 64)          # one piece: the whole arrays
+    whole, _ = _run(tg, name, kwargs, _params(tg, p0), grads)
+    assert len(calls) == 3 * 5 + 3
+    theirs, _ = _run(torch, name, kwargs, _params(torch, p0), grads)
+    for step in range(3):
+        np.testing.assert_array_equal(chunked[step][0], whole[step][0])
+        np.testing.assert_allclose(chunked[step][0], theirs[step][0], rtol=1e-10, atol=1e-10)
+
+
 def _two_groups(params):
     return [{"params": params[:2]}, {"params": params[2:], "lr": 0.003, "weight_decay": 0.2}]
 

@@ -6,7 +6,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, addcmul_, bump, check_flags, grad_of, increment, scalar, step_tensor, zeros_state
+from .optimizer import (Optimizer, addcmul_, bump, check_flags, grad_of, in_chunks, increment, scalar, step_tensor,
+                        zeros_state)
 
 __all__ = ["Adadelta"]
 
@@ -60,17 +61,23 @@ class Adadelta(Optimizer):
                 state = self._init_state(p)
                 increment(state["step"])
                 g = grad_of(p, group["maximize"], scalar(group["weight_decay"]))
-                square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
-                square_avg *= rho
-                addcmul_(square_avg, g, g, 1 - rho)
-                std, delta = np.empty_like(square_avg), np.empty_like(acc_delta)  # arrays even for 0-d params
-                np.sqrt(np.add(square_avg, eps, out=std), out=std)
-                np.sqrt(np.add(acc_delta, eps, out=delta), out=delta)
-                delta /= std
-                delta *= g
-                acc_delta *= rho
-                addcmul_(acc_delta, delta, delta, 1 - rho)
-                delta *= lr
-                p._data -= delta  # torch: p.add_(delta, alpha=-lr)
+                in_chunks(lambda p_, g_, v, u: _update(p_, g_, v, u, lr, rho, eps),
+                          p._data, g, state["square_avg"]._data, state["acc_delta"]._data)
                 bump(p)
         return loss
+
+
+def _update(p: np.ndarray, g: np.ndarray, square_avg: np.ndarray, acc_delta: np.ndarray, lr: float, rho: float,
+            eps: float) -> None:
+    """One Adadelta step on arrays of one shape, in place (p, square_avg, acc_delta), in torch's order."""
+    square_avg *= rho
+    addcmul_(square_avg, g, g, 1 - rho)
+    std, delta = np.empty_like(square_avg), np.empty_like(acc_delta)  # arrays even for 0-d params
+    np.sqrt(np.add(square_avg, eps, out=std), out=std)
+    np.sqrt(np.add(acc_delta, eps, out=delta), out=delta)
+    delta /= std
+    delta *= g
+    acc_delta *= rho
+    addcmul_(acc_delta, delta, delta, 1 - rho)
+    delta *= lr
+    p -= delta  # torch: p.add_(delta, alpha=-lr)

@@ -6,8 +6,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import (Optimizer, addcmul_, bump, check_flags, grad_of, increment, lerp_, scalar, step_tensor,
-                        zeros_state)
+from .optimizer import (Optimizer, addcmul_, bump, check_flags, grad_of, in_chunks, increment, lerp_, scalar,
+                        step_tensor, zeros_state)
 
 __all__ = ["Adam"]
 
@@ -75,21 +75,30 @@ class Adam(Optimizer):
                 if decoupled and weight_decay != 0:
                     p._data *= 1 - lr * weight_decay
                 g = grad_of(p, group["maximize"], 0.0 if decoupled else weight_decay)
-                exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                lerp_(exp_avg, g, 1 - beta1)
-                exp_avg_sq *= beta2
-                addcmul_(exp_avg_sq, g, g, 1 - beta2)
-                step_size = lr / (1 - beta1 ** t)
-                bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
-                second = exp_avg_sq
+                coefs = (beta1, beta2, lr / (1 - beta1 ** t), (1 - beta2 ** t) ** 0.5, eps)
+                arrays = [p._data, g, state["exp_avg"]._data, state["exp_avg_sq"]._data]
                 if group["amsgrad"]:
-                    second = state["max_exp_avg_sq"]._data
-                    np.maximum(second, exp_avg_sq, out=second)
-                denom = np.sqrt(second)
-                denom /= bias_correction2_sqrt
-                denom += eps
-                update = np.multiply(exp_avg, -step_size)  # torch: p.addcdiv_(m, denom, value=-step_size)
-                update /= denom
-                p._data += update
+                    arrays.append(state["max_exp_avg_sq"]._data)
+                in_chunks(lambda *a: _update(*a, coefs=coefs), *arrays)
                 bump(p)
         return loss
+
+
+def _update(p: np.ndarray, g: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
+            max_exp_avg_sq: np.ndarray | None = None, *, coefs: tuple) -> None:
+    """One Adam step on arrays of one shape, in place (p and the moments), in torch's order.
+    coefs: (beta1, beta2, step_size = lr / (1 - beta1^t), sqrt(1 - beta2^t), eps)."""
+    beta1, beta2, step_size, bias_correction2_sqrt, eps = coefs
+    lerp_(exp_avg, g, 1 - beta1)
+    exp_avg_sq *= beta2
+    addcmul_(exp_avg_sq, g, g, 1 - beta2)
+    second = exp_avg_sq
+    if max_exp_avg_sq is not None:
+        second = max_exp_avg_sq
+        np.maximum(second, exp_avg_sq, out=second)
+    denom = np.sqrt(second)
+    denom /= bias_correction2_sqrt
+    denom += eps
+    update = np.multiply(exp_avg, -step_size)  # torch: p.addcdiv_(m, denom, value=-step_size)
+    update /= denom
+    p += update

@@ -290,6 +290,25 @@ def addcdiv_(x: np.ndarray, t1: np.ndarray, t2: np.ndarray, value: float = 1.0) 
     x += tmp
 
 
+_CHUNK = 1 << 16  # elements per piece of in_chunks: its ~5 arrays (1.3 MB) stay in L2 across an update's passes
+
+
+def in_chunks(update: Callable[..., None], *arrays: np.ndarray) -> None:
+    """Run update(*arrays) (in place, elementwise) on cache-sized pieces of the flattened arrays.
+
+    An update is ~15 numpy passes (torch's kernels fuse them); on a large parameter each pass would stream every
+    array from memory again, while a piece is read from cache: Adadelta on a (128, 9216) weight 4.8 -> 3.4 ms.
+    Elementwise, so the numbers are the same. Small, 0-d or differently laid-out arrays run whole.
+    """
+    n = arrays[0].size
+    if n < 4 * _CHUNK or not all(a.flags.c_contiguous and a.shape == arrays[0].shape for a in arrays):
+        update(*arrays)
+        return
+    flat = [a.reshape(-1) for a in arrays]
+    for i in range(0, n, _CHUNK):
+        update(*[f[i:i + _CHUNK] for f in flat])
+
+
 def check_flags(differentiable: bool, foreach: bool | None = None, fused: bool | None = None) -> None:
     """The implementation-choice flags torch accepts: foreach/fused change nothing here (one numpy code path)."""
     if fused and foreach:
