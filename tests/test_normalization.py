@@ -227,3 +227,18 @@ def test_batch_norm_second_derivatives_5d_match_torch(affine):
     ref = grads(torch, [torch.tensor(a, requires_grad=True) for a in [x, *params]])
     for o, r in zip(ours, ref):
         np.testing.assert_allclose(o.numpy(), r.numpy(), rtol=1e-8, atol=1e-10)
+
+
+def test_batch_norm_non_contiguous_input_and_groups_far_from_zero_mean():
+    """A channels-last view (not contiguous) normalises like torch; layer/group norm rows with mean 1000 in float32
+    stay at float32 accuracy (two-pass statistics)."""
+    rng = np.random.default_rng(12)
+    base = rng.standard_normal((4, 5, 5, 3))
+    check_parity(lambda m, x, w: m.nn.functional.batch_norm(x.permute(0, 3, 1, 2), None, None, w, None,
+                                                            training=True), [base, rng.standard_normal(3)], atol=1e-9)
+    x = (rng.standard_normal((6, 4, 8)) + 1000).astype(np.float32)
+    xr = torch.tensor(x, dtype=torch.float64)
+    np.testing.assert_allclose(F.layer_norm(tg.tensor(x), [8]).numpy(),
+                               torch.nn.functional.layer_norm(xr, [8]).numpy(), atol=1e-3)
+    np.testing.assert_allclose(F.group_norm(tg.tensor(x), 2).numpy(),
+                               torch.nn.functional.group_norm(xr, 2).numpy(), atol=1e-3)
