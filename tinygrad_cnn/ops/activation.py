@@ -160,7 +160,8 @@ class Hardtanh(Primitive):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, min_val: float, max_val: float) -> np.ndarray:
-        ctx.save_for_backward((x > min_val) & (x < max_val))
+        if ctx.needs_input_grad[0]:  # the mask costs three passes: not under no_grad (inference)
+            ctx.save_for_backward((x > min_val) & (x < max_val))
         return np.clip(x, min_val, max_val)
 
     @staticmethod
