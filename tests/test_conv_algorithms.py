@@ -110,10 +110,12 @@ def test_rule_picks_depthwise_and_fft_where_they_win():
     assert select._rule(16, 120, (5, 5), (1, 1), (1, 1), 1, (1, 1)) == "im2col"  # LeNet's C5: 1x1 output
     assert select._rule(3, 32, (5, 5), (1, 1), (1, 1), 1, (16, 16)) == "blocked"     # too few channels for FFT
     assert select._rule(6, 16, (5, 5), (1, 1), (1, 1), 1, (10, 10)) == "im2col"      # 100 pixels: thin GEMMs
-    for kind in ("forward", "transpose", "weight"):     # torch-example's conv2: 24x24 maps, 32 and 64 channels
-        assert select._rule(32, 64, (3, 3), (1, 1), (1, 1), 1, (24, 24), kind) == "blocked"
+    for kind in ("forward", "transpose"):     # torch-example's conv2: 24x24 maps, 32 and 64 channels
+        assert select._rule(32, 64, (3, 3), (1, 1), (1, 1), 1, (24, 24), kind) == "winograd"
+    assert select._rule(32, 64, (3, 3), (1, 1), (1, 1), 1, (24, 24), "weight") == "blocked"
+    assert select._rule(16, 16, (3, 3), (1, 1), (1, 1), 1, (24, 24), "transpose") == "blocked"
     assert select._rule(128, 128, (3, 3), (1, 1), (1, 1), 1, (16, 16), "weight") == "blocked"  # no Winograd one
-    assert select._rule(128, 128, (3, 3), (1, 1), (1, 1), 1, (32, 32)) == "winograd"  # many channels
+    assert select._rule(128, 128, (3, 3), (1, 1), (1, 1), 1, (32, 32)) == "winograd"
     assert select._rule(64, 64, (3, 3), (2, 2), (1, 1), 1, (16, 16), "transpose") == "im2col"  # strided
     assert select._rule(32, 32, (3, 3), (1, 1), (1, 1), 1, (4, 4)) == "im2col"
     assert select._rule(32, 32, (5, 5), (2, 2), (1, 1), 1, (8, 8)) == "im2col"        # strided: FFT does not apply

@@ -94,8 +94,8 @@ def _rule(c_image: int, c_window: int, kernel: Pair, stride: Pair, dilation: Pai
     """Without benchmark mode. Depthwise convolutions: the depthwise kernels (blocked im2col for the forward and
     weight gradient of strided ones with >= 256 output pixels). 3x3 stride-1 convolutions on >= 32
     channels with >= 8x8 outputs: Winograd (1.1-2x faster than im2col there; slower on few channels, where the
-    transforms dominate, and on 4x4 maps, where the 36 transformed kernels dominate), except maps of >= 512
-    pixels with < 128 channels, where blocked im2col is 1.1-1.2x faster (no Winograd weight gradient at all).
+    transforms dominate, and on 4x4 maps, where the 36 transformed kernels dominate; 1.2-2x faster than blocked
+    im2col on torch-example's and ResNet's 3x3 layers); there is no Winograd weight gradient.
     Stride-1 kernels of >= 16 taps on >= 8 channels each side with >= 4x4 outputs: FFT (1.5-2.5x faster than
     im2col on every measured shape). From 256 output pixels per sample: blocked im2col (1.3-2x faster forward
     than im2col, no column matrix kept; its input gradient is a forward with the image's channels as GEMM rows:
@@ -107,7 +107,7 @@ def _rule(c_image: int, c_window: int, kernel: Pair, stride: Pair, dilation: Pai
         # the depthwise phases' speed; its strided input gradient is not (im2col's col2im)
         return "blocked" if stride != (1, 1) and pixels >= 256 and kind != "transpose" else "depthwise"
     if (kind != "weight" and winograd.applies(kernel, stride, dilation, groups) and channels >= 32
-            and pixels >= 64 and (pixels < 512 or channels >= 128)):
+            and pixels >= 64):
         return "winograd"
     if (fft.applies(stride, groups) and kernel[0] * kernel[1] >= 16 and min(c_image, c_window) >= 8
             and pixels >= 16):  # LeNet's C5 (5x5 -> 1x1): nothing to gain from a transform
