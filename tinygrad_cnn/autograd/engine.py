@@ -42,7 +42,7 @@ def _dependencies(roots: Sequence[Node]) -> dict[Node, int]:
 def _check_grad(node: Context, i: int, g: Any) -> Any:
     """A backward's gradient must have its input's shape; dtype is cast back to the input's (float32 stays)."""
     shape, dtype = node._input_meta[i]
-    if _dual.is_tensor(g):
+    if type(g) is not np.ndarray and _dual.is_tensor(g):
         if g._data.shape != shape:
             _bad_shape(node, i, g._data.shape, shape)
         return g if g._data.dtype == dtype else _dual.cast(g, dtype)
@@ -86,20 +86,14 @@ def _call_backward(node: Context, grads: list) -> tuple:
     if len(res) != n_in and (len(res) < n_in or any(r is not None for r in res[n_in:])):
         raise RuntimeError(
             f"function {node.name()} returned an incorrect number of gradients (expected {n_in}, got {len(res)})")
-    if not create_graph:  # the first-order path, inlined: arrays of the inputs' shapes and dtypes
+    if not create_graph:  # the first-order path: arrays of the inputs' shapes and dtypes
         out = []
-        meta = node._input_meta
         for i in range(n_in):
             r = res[i]
             if r is None or edges[i][0] is None:
                 out.append(None)
                 continue
-            if type(r) is not np.ndarray:
-                r = _carrier(r, False)
-            shape, dtype = meta[i]
-            if r.shape != shape:
-                _bad_shape(node, i, r.shape, shape)
-            out.append(r if r.dtype == dtype else r.astype(dtype))
+            out.append(_check_grad(node, i, r if type(r) is np.ndarray else _carrier(r, False)))
         return tuple(out)
     out = []
     for i, r in enumerate(res[:n_in]):
