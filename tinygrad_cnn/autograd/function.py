@@ -332,6 +332,11 @@ def _remember_versions(ctx: Context, args: tuple, outs: tuple, results: list, in
     its source for create_graph (the input Tensor it is, or its output index; None: a constant)."""
     Tensor = _TENSOR[0]
     nondiff = ctx._non_differentiable
+    # per tensor input: what forward saw (its array, or its detached Tensor) and the input
+    seen = [(a._data if inputs is None else inputs[i], a) for i, a in enumerate(args) if isinstance(a, Tensor)]
+    # per output: forward's value, its tensor, and whether it carries a gradient (integer outputs stay constants)
+    made = [(o, t, t._data.dtype.kind in "fc" and (not nondiff or id(o) not in nondiff))
+            for o, t in zip(outs, results)]
     versions, saved_sources = [], []
     for s in ctx._saved:  # type: ignore[union-attr]
         if s is None:
@@ -339,15 +344,13 @@ def _remember_versions(ctx: Context, args: tuple, outs: tuple, results: list, in
             saved_sources.append(None)
             continue
         source = owner = None
-        for i, a in enumerate(args):  # what forward saw: the input's array (or its detached Tensor)
-            if isinstance(a, Tensor):
-                if (a._data if inputs is None else inputs[i]) is s:
-                    source = a
-                if a._data is s:
-                    owner = a
-        for nr, o in enumerate(outs):  # outputs win, as a later entry would; integer outputs stay constants
-            t = results[nr]
-            if o is s and t._data.dtype.kind in "fc" and (not nondiff or id(o) not in nondiff):
+        for value, a in seen:
+            if value is s:
+                source = a
+            if a._data is s:
+                owner = a
+        for nr, (o, t, differentiable) in enumerate(made):  # outputs win, as a later entry would
+            if o is s and differentiable:
                 source = nr
             if t._data is s:
                 owner = t
