@@ -3,9 +3,10 @@ GEMM per channel on small maps (below), flat-plane taps on large ones (_conv_dep
 strided without dilation phase by phase), and batch-last taps (here) for the rest (strided and dilated).
 
 im2col would run one GEMM per channel, each (1 x kh*kw) @ (kh*kw x H_out*W_out*N): hundreds of matrix-vector
-products plus a column matrix kh*kw times the input. Here every kernel tap (i, j) is one vectorised multiply-add
-of a strided view of the padded input, for all channels at once: no column matrix, kh*kw passes over the output.
-Arrays are laid out batch-last (C, H, W, N) in memory, as in _conv_im2col, so each tap reads long contiguous runs.
+products plus a column matrix kh*kw times the input. In the batch-last taps every kernel tap (i, j) is one
+vectorised multiply-add of a strided view of the padded input, for all channels at once: no column matrix, kh*kw
+passes over the output. Their arrays are laid out batch-last (C, H, W, N) in memory, as in _conv_im2col, so each
+tap reads long contiguous runs (but entering and leaving that layout costs two transposing copies).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from . import _conv_depthwise_flat as flat
 from ._windows import Pads, Pair, crop2d, pad2d, relayout, tap
 
 _BLOCK_BYTES = 1 << 19
-_FLAT = True  # stride 1 off the band: the flat-plane taps (2x faster than the batch-last ones; tests switch it off)
+_FLAT = True  # large maps without dilation+stride: the flat-plane taps (~2x the batch-last ones; tests switch it)
 
 
 def applies(c_image: int, c_window: int, groups: int) -> bool:
@@ -51,7 +52,7 @@ def _blocks(C: int, bytes_per_channel: int):
 def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pads: Pads, dilation: Pair,
             out_hw: Pair, keep: bool = False) -> tuple[np.ndarray, np.ndarray | tuple | None]:
     """x (N, C, H, W), w (C, 1, kh, kw) -> y (N, C, *out_hw) C-contiguous; cache: the padded batch-last input
-    (tap by tap), or () for the band GEMMs (they read x itself)."""
+    (batch-last taps), or () for the band GEMMs and flat planes (their weight gradients read x itself)."""
     N, C = x.shape[:2]
     if _band_applies(x.shape[2:], out_hw):
         y = _band_forward(x, w, stride, pads, dilation, out_hw)
@@ -100,7 +101,7 @@ def transpose(g: np.ndarray, w: np.ndarray, stride: Pair, pads: Pads, dilation: 
 
 def weight(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair,
            cache: np.ndarray | tuple | None = None) -> np.ndarray:
-    """Weight gradient: x (N, C, H, W), g (N, C, Ho, Wo) -> (C, 1, kh, kw); cache: forward's padded input."""
+    """Weight gradient: x (N, C, H, W), g (N, C, Ho, Wo) -> (C, 1, kh, kw); cache: forward's (see forward)."""
     if _band_applies(x.shape[2:], g.shape[2:]):
         return _band_weight(x, g, kernel, stride, pads, dilation)
     if _FLAT and stride == (1, 1):
