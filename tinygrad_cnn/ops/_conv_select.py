@@ -6,7 +6,7 @@ windows, keeping a cache for the weight gradient when asked), `transpose` (windo
 - "im2col": one copy of the window view + one GEMM per group (any stride, dilation, groups). Cache: the columns.
 - "blocked": im2col a few samples at a time, in cache, NCHW in and out (any geometry). No cache.
 - "fft": Fourier domain, one small GEMM per frequency (stride 1, groups 1). Cache: the image's spectrum.
-- "winograd": F(4x4, 3x3), 36 GEMMs per 4x4 output tiles (3x3, stride 1, groups 1); forward and input gradient.
+- "winograd": F(4x4, 3x3), 36 GEMMs per 4x4 output tiles (3x3, stride 1, groups 1), in blocks of samples.
 - "pointwise": 1x1 convolutions without padding: batched GEMMs on NCHW as it is (always chosen where it applies).
 - "depthwise": one multiply-add per kernel tap over all channels (groups = channels). Cache: the padded input.
 
@@ -56,7 +56,7 @@ _ALGOS = {
         lambda k, s, d, G, ci, cw: winograd.applies(k, s, d, G),
         lambda x, w, b, s, p, d, G, o, keep: winograd.forward(x, w, b, p, o, keep),
         lambda g, w, s, p, d, G, hw: winograd.transpose(g, w, p, hw),
-        None),                      # no Winograd weight gradient: see _conv_winograd
+        lambda x, g, k, s, p, d, G, cache: winograd.weight(x, g, p)),
     "pointwise": _Algorithm(
         lambda k, s, d, G, ci, cw: False,  # also needs pads == 0: decided in applicable()
         lambda x, w, b, s, p, d, G, o, keep: pointwise.forward(x, w, b, s, o, keep),
@@ -94,8 +94,8 @@ def _rule(c_image: int, c_window: int, kernel: Pair, stride: Pair, dilation: Pai
     """Without benchmark mode. Depthwise convolutions: the depthwise kernels (blocked im2col for the forward and
     weight gradient of strided ones with >= 256 output pixels). 3x3 stride-1 convolutions on >= 32
     channels with >= 8x8 outputs: Winograd (1.1-2x faster than im2col there; slower on few channels, where the
-    transforms dominate, and on 4x4 maps, where the 36 transformed kernels dominate; 1.2-2x faster than blocked
-    im2col on torch-example's and ResNet's 3x3 layers); there is no Winograd weight gradient.
+    transforms dominate, and on 4x4 maps, where the 36 transformed kernels dominate; 1.2-2.4x faster than
+    blocked im2col on torch-example's and ResNet's 3x3 layers, weight gradient included).
     Stride-1 kernels of >= 16 taps on >= 8 channels each side with >= 4x4 outputs: FFT (1.5-2.5x faster than
     im2col on every measured shape). From 256 output pixels per sample: blocked im2col (1.3-2x faster forward
     than im2col, no column matrix kept; its input gradient is a forward with the image's channels as GEMM rows:
@@ -106,8 +106,7 @@ def _rule(c_image: int, c_window: int, kernel: Pair, stride: Pair, dilation: Pai
         # strided on large maps (MobileNetV2's 32 -> 16): blocked im2col's forward and weight gradient are ~2x
         # the depthwise phases' speed; its strided input gradient is not (im2col's col2im)
         return "blocked" if stride != (1, 1) and pixels >= 256 and kind != "transpose" else "depthwise"
-    if (kind != "weight" and winograd.applies(kernel, stride, dilation, groups) and channels >= 32
-            and pixels >= 64):
+    if winograd.applies(kernel, stride, dilation, groups) and channels >= 32 and pixels >= 64:
         return "winograd"
     if (fft.applies(stride, groups) and kernel[0] * kernel[1] >= 16 and min(c_image, c_window) >= 8
             and pixels >= 16):  # LeNet's C5 (5x5 -> 1x1): nothing to gain from a transform

@@ -111,6 +111,38 @@ def _block(x: np.ndarray, u: np.ndarray, pads: Pads, th: int, tw: int, out: np.n
         np.copyto(out, full.reshape(n, O, _M * th, _M * tw)[:, :, :out.shape[2], :out.shape[3]])
 
 
+def _output_adjoint(g: np.ndarray, th: int, tw: int) -> np.ndarray:
+    """A g A^T of every 4x4 tile of g (the adjoint of the output transform A^T . A): g (n, O, Ho, Wo) ->
+    (36, th*tw*n, O); the cells of the last tiles beyond Ho, Wo are zeros."""
+    n, O = g.shape[:2]
+    a = _M + 2
+    gf = _framed(g, (0, 0, 0, 0), _M * th, _M * tw)                                 # (4th, 4tw, n, O)
+    at = _AT.T.astype(g.dtype)                                                      # (6, 4)
+    h = np.matmul(at, gf.reshape(th, _M, -1))                                       # (th, 6, 4tw*n*O)
+    out = np.empty((a, a, th, tw, n * O), g.dtype)
+    np.matmul(at, h.reshape(th, a, tw, _M, n * O), out=out.transpose(2, 0, 3, 1, 4))
+    return out.reshape(a * a, th * tw * n, O)
+
+
+def weight(x: np.ndarray, g: np.ndarray, pads: Pads) -> np.ndarray:
+    """Weight gradient: x (N, C, H, W), g (N, O, Ho, Wo) -> (O, C, 3, 3). The forward is, per tile,
+    y = A^T [(G w G^T) * V] A, so <g, y> = <G^T [(A g A^T) * V] G, w>: per tile component one GEMM
+    V^T (C x tiles*n) @ (A g A^T) (tiles*n x O), summed over blocks of samples, then G^T . G once."""
+    N, C = x.shape[:2]
+    O, (Ho, Wo) = g.shape[1], g.shape[2:]
+    a = _M + 2
+    th, tw = -(-Ho // _M), -(-Wo // _M)
+    step = max(1, _BLOCK_BYTES // (a * a * th * tw * C * x.itemsize))
+    du = np.zeros((a * a, C, O), x.dtype)
+    for n0 in range(0, N, step):
+        v = _input_transform(_framed(x[n0:n0 + step], pads, _M * th + 2, _M * tw + 2), th, tw)
+        du += np.matmul(v.transpose(0, 2, 1), _output_adjoint(g[n0:n0 + step], th, tw))   # (36, C, O)
+    gt = _G.T.astype(x.dtype)                                                       # (3, 6)
+    t = np.matmul(gt, du.reshape(a, -1)).reshape(3, a, C * O)                      # G^T along i
+    dw = np.matmul(gt, t)                                                           # (3, 3, C*O): G along j
+    return np.ascontiguousarray(dw.reshape(3, 3, C, O).transpose(3, 2, 0, 1))
+
+
 def transpose(g: np.ndarray, w: np.ndarray, pads: Pads, image_hw: Pair) -> np.ndarray:
     """Adjoint of forward in x: g (N, O, Ho, Wo), w (O, C, 3, 3) -> (N, C, *image_hw), as a forward of g."""
     flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))      # (C, O, 3, 3)
