@@ -7,11 +7,12 @@ one GEMM (tiles*N x C) @ (C x O), 4x fewer multiplications than im2col's 9 per o
 Layout: channels last, (H, W, N, C) in memory. Then every transform is a batch of small GEMMs whose right operand
 is a strided view with a contiguous (N*C) row: B^T along tile rows (one GEMM per tile row), B^T along tile columns
 (one per tile row, component and tile column), and the per-component product reads (tiles*N, C) matrices in
-place. The inverse (A^T along both axes) is two plain GEMMs.
+place. The inverse (A^T along both axes) is two plain GEMMs. All of it runs on blocks of a few samples, so the
+intermediates (36 components per tile) and the tiles' scatter into NCHW stay in cache.
 
 The input gradient of a stride-1 convolution is a convolution too (of the output gradient padded by k - 1 - pad,
-with the kernel flipped and its channel axes swapped), so `transpose` runs the same forward; the weight gradient
-has no Winograd form here (the selector times im2col and FFT for it).
+with the kernel flipped and its channel axes swapped), so `transpose` runs the same forward. The weight gradient
+is the same bilinear form read the other way: <g, y> = <G^T [(A g A^T) * V] G, w> (`weight`).
 """
 from __future__ import annotations
 
