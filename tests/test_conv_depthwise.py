@@ -89,6 +89,25 @@ def test_each_path_within_the_float32_bound(path, seed, monkeypatch):
         assert np.abs(o - r).max() <= 8 * EPS32 * sc.max(), f"{path} {name}"
 
 
+def test_band_indices_are_cached_only_below_the_size_cap(monkeypatch):
+    """Thousands of channels must not pin hundreds of MB of indices: above the cap they are rebuilt per call (and
+    the kernels still equal the im2col reference); below it a second call reuses the cached ones."""
+    _force("band", monkeypatch)
+    per_channel = len(dw._band_cells((8, 8), (3, 3), (1, 1), (1, 1, 1, 1), (1, 1), (8, 8))[0])
+    monkeypatch.setattr(dw, "_SCATTER_CACHE_CELLS", 8 * per_channel)   # 8 channels' indices fit, 9 do not
+    dw._band_scatter_cached.cache_clear()
+    rng = np.random.default_rng(3)
+    for c, cached in ((9, False), (8, True)):
+        geo = dict(n=2, c=c, k=(3, 3), stride=(1, 1), dilation=(1, 1), pads=(1, 1, 1, 1), hw=(8, 8))
+        x, w, g = _operands(rng, geo)
+        for _ in range(2):
+            for a, b in zip(_kernels(dw, x, w, g, geo), _kernels(im2col, x, w, g, geo)):
+                np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+        assert (dw._band_scatter_cached.cache_info().currsize > 0) == cached
+    assert dw._band_scatter_cached.cache_info().hits > 0
+    dw._band_scatter_cached.cache_clear()
+
+
 def test_the_rule_sends_small_maps_to_the_band_and_large_ones_to_the_taps():
     assert dw._band_applies((8, 8), (8, 8)) and dw._band_applies((16, 16), (8, 8))
     assert not dw._band_applies((16, 16), (16, 16)) and not dw._band_applies((32, 32), (16, 16))

@@ -153,18 +153,31 @@ def _band_cells(image_hw: Pair, kernel: Pair, stride: Pair, pads: Pads, dilation
     return np.concatenate(cells), np.concatenate(taps), np.array(starts)
 
 
-@lru_cache(maxsize=16)
+_SCATTER_CACHE_CELLS = 1 << 19  # cache a geometry's indices only up to 8 MB (16 entries: <= 128 MB in all)
+
+
 def _band_scatter(channels: int, image_hw: Pair, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair,
                   out_hw: Pair, transposed: bool) -> tuple[np.ndarray, np.ndarray]:
     """Flat indices into all C band matrices and into w's C*kh*kw values, cell by cell: one 1-D scatter then
     builds the bands (3x faster than the 2-D fancy assignment; building the indices per call would cost as
-    much as the scatter). The cache holds 16 bytes per non-zero cell of the C bands (4.5 MB for 576 8x8 maps)."""
+    much as the scatter). The cache holds 16 bytes per non-zero cell of the C bands (4.5 MB for 576 8x8 maps);
+    larger index sets (thousands of channels) are rebuilt per call instead of being kept."""
+    cells = _band_cells(image_hw, kernel, stride, pads, dilation, out_hw, transposed)[0]
+    build = _band_scatter_cached if channels * len(cells) <= _SCATTER_CACHE_CELLS else _band_scatter_build
+    return build(channels, image_hw, kernel, stride, pads, dilation, out_hw, transposed)
+
+
+def _band_scatter_build(channels: int, image_hw: Pair, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair,
+                        out_hw: Pair, transposed: bool) -> tuple[np.ndarray, np.ndarray]:
     cells, taps, _ = _band_cells(image_hw, kernel, stride, pads, dilation, out_hw, transposed)
     size = out_hw[0] * out_hw[1] * image_hw[0] * image_hw[1]
     itype = np.intp  # int32 indices would be converted on every use
     into = (np.arange(0, channels * size, size, dtype=itype)[:, None] + cells.astype(itype)).ravel()
     taps_k = kernel[0] * kernel[1]
     return into, (np.arange(0, channels * taps_k, taps_k, dtype=itype)[:, None] + taps.astype(itype)).ravel()
+
+
+_band_scatter_cached = lru_cache(maxsize=16)(_band_scatter_build)
 
 
 def _band(w: np.ndarray, image_hw: Pair, stride: Pair, pads: Pads, dilation: Pair, out_hw: Pair,
