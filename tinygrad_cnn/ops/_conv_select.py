@@ -38,35 +38,42 @@ forced: list = [None]             # tests: run one algorithm wherever it applies
 class _Algorithm(NamedTuple):
     applies: Callable[..., bool]                     # (kernel, stride, dilation, groups, C image, C windows)
     forward: Callable[..., tuple]                    # (x, w, b, stride, pads, dilation, groups, out_hw, keep)
-    transpose: Callable[..., np.ndarray]             # (g, w, stride, pads, dilation, groups, image_hw)
-    weight: Callable[..., np.ndarray]                # (x, g, kernel, stride, pads, dilation, groups, cache)
+    transpose: Callable[..., np.ndarray]             # (g, w, stride, pads, dilation, groups, image_hw, memo)
+    weight: Callable[..., np.ndarray]                # (x, g, kernel, stride, pads, dilation, groups, cache, memo)
+    # memo: a dict one backward passes to both its gradients (work on g done once: FFT's spectrum), or None
+
+
+def _no_memo(kernel: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """A transpose / weight kernel that has nothing to share between the two gradients: memo is dropped."""
+    return lambda *args: kernel(*args[:-1])
 
 
 _ALGOS = {
-    "im2col": _Algorithm(lambda k, s, d, G, ci, cw: True, im2col.forward, im2col.transpose, im2col.weight),
+    "im2col": _Algorithm(lambda k, s, d, G, ci, cw: True, im2col.forward, _no_memo(im2col.transpose),
+                         _no_memo(im2col.weight)),
     "blocked": _Algorithm(
-        lambda k, s, d, G, ci, cw: True, blocked.forward, blocked.transpose,
-        lambda x, g, k, s, p, d, G, cache: blocked.weight(x, g, k, s, p, d, G)),
+        lambda k, s, d, G, ci, cw: True, blocked.forward, _no_memo(blocked.transpose),
+        lambda x, g, k, s, p, d, G, cache, memo: blocked.weight(x, g, k, s, p, d, G)),
     "fft": _Algorithm(
         lambda k, s, d, G, ci, cw: fft.applies(s, G),
         lambda x, w, b, s, p, d, G, o, keep: fft.forward(x, w, b, p, d, o, keep),
-        lambda g, w, s, p, d, G, hw: fft.transpose(g, w, p, d, hw),
-        lambda x, g, k, s, p, d, G, cache: fft.weight(x, g, k, p, d, cache)),
+        lambda g, w, s, p, d, G, hw, memo: fft.transpose(g, w, p, d, hw, memo),
+        lambda x, g, k, s, p, d, G, cache, memo: fft.weight(x, g, k, p, d, cache, memo)),
     "winograd": _Algorithm(
         lambda k, s, d, G, ci, cw: winograd.applies(k, s, d, G),
         lambda x, w, b, s, p, d, G, o, keep: winograd.forward(x, w, b, p, o, keep),
-        lambda g, w, s, p, d, G, hw: winograd.transpose(g, w, p, hw),
-        lambda x, g, k, s, p, d, G, cache: winograd.weight(x, g, p)),
+        lambda g, w, s, p, d, G, hw, memo: winograd.transpose(g, w, p, hw),
+        lambda x, g, k, s, p, d, G, cache, memo: winograd.weight(x, g, p)),
     "pointwise": _Algorithm(
         lambda k, s, d, G, ci, cw: False,  # also needs pads == 0: decided in applicable()
         lambda x, w, b, s, p, d, G, o, keep: pointwise.forward(x, w, b, s, o, keep),
-        lambda g, w, s, p, d, G, hw: pointwise.transpose(g, w, s, hw),
-        lambda x, g, k, s, p, d, G, cache: pointwise.weight(x, g, s)),
+        lambda g, w, s, p, d, G, hw, memo: pointwise.transpose(g, w, s, hw),
+        lambda x, g, k, s, p, d, G, cache, memo: pointwise.weight(x, g, s)),
     "depthwise": _Algorithm(
         lambda k, s, d, G, ci, cw: depthwise.applies(ci, cw, G),
         lambda x, w, b, s, p, d, G, o, keep: depthwise.forward(x, w, b, s, p, d, o, keep),
-        lambda g, w, s, p, d, G, hw: depthwise.transpose(g, w, s, p, d, hw),
-        lambda x, g, k, s, p, d, G, cache: depthwise.weight(x, g, k, s, p, d, cache)),
+        lambda g, w, s, p, d, G, hw, memo: depthwise.transpose(g, w, s, p, d, hw),
+        lambda x, g, k, s, p, d, G, cache, memo: depthwise.weight(x, g, k, s, p, d, cache)),
 }
 ALGORITHMS = tuple(_ALGOS)
 
@@ -175,25 +182,21 @@ def transpose(g: np.ndarray, w: np.ndarray, stride: Pair, pads: Pads, dilation: 
     c_image = w.shape[1] * groups
     algo = choose("transpose", key, applicable("transpose", w.shape[2:], stride, pads, dilation, groups, c_image,
                                                w.shape[0], g, w),
-                  lambda a: lambda: _ALGOS[a].transpose(*args),
+                  lambda a: lambda: _ALGOS[a].transpose(*args, None),  # timing shares nothing
                   _rule(c_image, w.shape[0], w.shape[2:], stride, dilation, groups, g.shape[2:], "transpose"))
-    if algo == "fft":
-        return fft.transpose(g, w, pads, dilation, image_hw, memo)
-    return _ALGOS[algo].transpose(*args)
+    return _ALGOS[algo].transpose(*args, memo)
 
 
 def weight(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair, groups: int,
            cache: tuple | None, memo: dict | None = None) -> np.ndarray:
     """The weight gradient; a forward's cache decides the algorithm (its work is already done). memo: see
     transpose."""
-    if cache is not None and cache[0] == "fft":
-        return fft.weight(x, g, kernel, pads, dilation, cache[1], memo)
     if cache is not None:
-        return _ALGOS[cache[0]].weight(x, g, kernel, stride, pads, dilation, groups, cache[1])
+        return _ALGOS[cache[0]].weight(x, g, kernel, stride, pads, dilation, groups, cache[1], memo)
     args = (x, g, kernel, stride, pads, dilation, groups, None)
     key = (x.shape, g.shape, kernel, stride, pads, dilation, groups, x.dtype.str)
     algo = choose("weight", key, applicable("weight", kernel, stride, pads, dilation, groups, x.shape[1], g.shape[1],
                                             x, g),
-                  lambda a: lambda: _ALGOS[a].weight(*args),
+                  lambda a: lambda: _ALGOS[a].weight(*args, None),  # timing shares nothing
                   _rule(x.shape[1], g.shape[1], kernel, stride, dilation, groups, g.shape[2:], "weight"))
-    return _ALGOS[algo].weight(*args)
+    return _ALGOS[algo].weight(*args, memo)
