@@ -86,26 +86,22 @@ def _call_backward(node: Context, grads: list) -> tuple:
     if len(res) != n_in and (len(res) < n_in or any(r is not None for r in res[n_in:])):
         raise RuntimeError(
             f"function {node.name()} returned an incorrect number of gradients (expected {n_in}, got {len(res)})")
-    if not create_graph:  # the first-order path: arrays of the inputs' shapes and dtypes
-        out = []
-        for i in range(n_in):
-            r = res[i]
-            if r is None or edges[i][0] is None:
-                out.append(None)
-                continue
-            out.append(_check_grad(node, i, r if type(r) is np.ndarray else _carrier(r, False)))
-        return tuple(out)
     out = []
-    for i, r in enumerate(res[:n_in]):
+    for i in range(n_in):
+        r = res[i]
         if r is None or edges[i][0] is None:
             out.append(None)
             continue
-        if fn.array_function and not _dual.is_tensor(r):
-            raise RuntimeError(
-                f"{node.name()} is not differentiable twice: under create_graph=True its backward returned a "
-                f"numpy array for input {i} instead of a Tensor (the backward left the tape; write it with "
-                f"operators and ops/_dual.py calls, see docs/autograd.md)")
-        out.append(_check_grad(node, i, _carrier(r, create_graph)))
+        if create_graph:
+            if fn.array_function and not _dual.is_tensor(r):
+                raise RuntimeError(
+                    f"{node.name()} is not differentiable twice: under create_graph=True its backward returned a "
+                    f"numpy array for input {i} instead of a Tensor (the backward left the tape; write it with "
+                    f"operators and ops/_dual.py calls, see docs/autograd.md)")
+            r = _carrier(r, True)
+        elif type(r) is not np.ndarray:  # first order: arrays of the inputs' shapes and dtypes
+            r = _carrier(r, False)
+        out.append(_check_grad(node, i, r))
     return tuple(out)
 
 
