@@ -88,14 +88,13 @@ class HookMixin:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run forward-pre hooks, forward, forward hooks; recorded nodes remember this module (graph clusters)."""
-        stack = recording._module_stack  # recording.push_module / pop_module, inlined: this runs for every call
-        stack.append(stack[-1] + (self,) if stack else (self,))
+        recording.push_module(self)
         try:
             if not (self._forward_hooks or self._forward_pre_hooks):
                 return self.forward(*args, **kwargs)
             return self._call_with_hooks(args, kwargs)
         finally:
-            stack.pop()
+            recording.pop_module()
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
         for hook_id, hook in list(self._forward_pre_hooks.items()):
