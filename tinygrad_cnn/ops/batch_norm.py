@@ -132,8 +132,8 @@ class BatchNorm(Primitive):
         # y = x * scale + (bias - mean * scale): two passes, as torch's CPU kernel folds it
         y = affine(x3, scale, -mean * scale if bias is None else bias - mean * scale)
         if running_mean is not None:
-            _update(running_mean, mean, momentum)
-            _update(running_var, var * (n / (n - 1)), momentum)
+            update_running(running_mean, mean, momentum)
+            update_running(running_var, var * (n / (n - 1)), momentum)
         ctx.save_for_backward(x, weight, mean, invstd)
         ctx.eps, ctx.per_sample = eps, per_sample
         return y.reshape(x.shape)
@@ -162,7 +162,7 @@ class BatchNorm(Primitive):
         return (gx, sum_gx if need[1] else None, sum_g if need[2] else None, None, None, None, None, None)
 
 
-def _update(stat: np.ndarray, batch: np.ndarray, momentum: float) -> None:
+def update_running(stat: np.ndarray, batch: np.ndarray, momentum: float) -> None:
     """stat <- (1 - momentum) stat + momentum batch, in place in stat's dtype."""
     stat *= 1 - momentum
     stat += (momentum * batch).astype(stat.dtype, copy=False)

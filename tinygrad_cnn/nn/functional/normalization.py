@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ...ops.batch_norm import BatchNorm, ChannelAffine
+from ...ops.batch_norm import BatchNorm, ChannelAffine, update_running
 from ...tensor import Tensor
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
@@ -82,9 +82,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
 def _update_running(stat: Tensor, batch: np.ndarray, momentum: float) -> None:
     """stat <- (1 - momentum) stat + momentum batch, in place in stat's dtype (no graph: buffers have no grad)."""
-    arr = stat._data
-    arr *= 1 - momentum
-    arr += (momentum * batch.reshape(arr.shape)).astype(arr.dtype, copy=False)
+    update_running(stat._data, batch.reshape(stat._data.shape), momentum)
     stat._version_box[0] += 1
 
 
