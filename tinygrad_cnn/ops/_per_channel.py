@@ -45,9 +45,8 @@ class _Layout:
         n = a.shape[0]
         if not self.spread:  # (n, M) tile of (sample, channel) rows: per-row dots, then by channel
             per_row = np.einsum("rm,rm->r", a, b)  # (n,)
-            out = np.zeros(self.C, per_row.dtype)
-            np.add.at(out, np.arange(rows.start, rows.start + n) % self.C, per_row)
-            return out
+            channel = np.arange(rows.start, rows.start + n) % self.C
+            return np.bincount(channel, per_row, self.C).astype(per_row.dtype, copy=False)  # summed by channel
         if self.M >= 64:  # long rows: one dot per (n, c) row
             return np.einsum("ncm,ncm->c", a.reshape(n, self.C, -1), b.reshape(n, self.C, -1))
         return np.einsum("nk,nk->k", a, b).reshape(self.C, -1).sum(1)  # short rows: over n first, then M
