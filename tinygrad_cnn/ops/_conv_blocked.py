@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _conv_im2col as im2col
-from ._windows import Pads, Pair, windows
+from ._windows import Pads, Pair, adjoint_padding, windows
 
 # Columns of one block. L2 is 1 MiB here; of 256 KiB - 2 MiB, 1 MiB was fastest or tied on every seed layer
 # (CIFAR conv1 forward 5.9 -> 5.6 ms and weight gradient 5.6 -> 5.2 against 512 KiB, process CPU, alternating).
@@ -89,13 +89,8 @@ def transpose(g: np.ndarray, w: np.ndarray, stride: Pair, pads: Pads, dilation: 
     flipped = np.ascontiguousarray(   # (C, O/G, kh, kw): per group, channel axes swapped, taps reversed
         w.reshape(groups, O // groups, Cg, kh, kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
     ).reshape(groups * Cg, O // groups, kh, kw)
-    span = (dilation[0] * (kh - 1), dilation[1] * (kw - 1))
-    top, left = span[0] - pads[0], span[1] - pads[2]
-    g = g[:, :, max(0, -top):, max(0, -left):]          # a pad beyond the kernel's span crops g instead
-    top, left = max(0, top), max(0, left)
-    bottom = max(0, image_hw[0] + span[0] - g.shape[2] - top)
-    right = max(0, image_hw[1] + span[1] - g.shape[3] - left)
-    return forward(g, flipped, None, (1, 1), (top, bottom, left, right), dilation, groups, image_hw)[0]
+    g, grown = adjoint_padding(g, (kh, kw), pads, dilation, image_hw)
+    return forward(g, flipped, None, (1, 1), grown, dilation, groups, image_hw)[0]
 
 
 def weight(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._windows import Pads, Pair
+from ._windows import Pads, Pair, adjoint_padding
 
 _ELEMS = 1 << 15  # cells per piece: ~4 arrays of 128 KB stay in the L2 cache
 
@@ -65,11 +65,7 @@ def forward(x: np.ndarray, w: np.ndarray, pads: Pads, dilation: Pair, out_hw: Pa
 def transpose(g: np.ndarray, w: np.ndarray, pads: Pads, dilation: Pair, image_hw: Pair) -> np.ndarray:
     """Adjoint of forward in x (stride 1): the correlation of g, padded so that every tap lands, with the kernel
     flipped. g (N, C, Ho, Wo) -> (N, C, *image_hw). Negative padding (a pad larger than the kernel) crops g."""
-    (kh, kw), (Ho, Wo), (H, W) = w.shape[2:], g.shape[2:], image_hw
-    top, left = dilation[0] * (kh - 1) - pads[0], dilation[1] * (kw - 1) - pads[2]
-    bottom, right = H + pads[0] - Ho, W + pads[2] - Wo
-    g = g[:, :, max(0, -top):Ho - max(0, -bottom), max(0, -left):Wo - max(0, -right)]
-    grown = (max(0, top), max(0, bottom), max(0, left), max(0, right))
+    g, grown = adjoint_padding(g, w.shape[2:], pads, dilation, image_hw)
     return forward(g, w[:, :, ::-1, ::-1], grown, dilation, image_hw)
 
 

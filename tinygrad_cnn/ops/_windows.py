@@ -96,6 +96,18 @@ def crop2d(xp: np.ndarray, pads: Pads) -> np.ndarray:
     return xp[..., top:xp.shape[-2] - bottom, left:xp.shape[-1] - right]
 
 
+def adjoint_padding(g: np.ndarray, kernel: Pair, pads: Pads, dilation: Pair, image_hw: Pair) -> tuple:
+    """A stride-1 convolution's input gradient as a forward convolution: correlating the returned g with the kernel
+    flipped (and, with channels, its two channel axes swapped) under the returned pads (top, bottom, left, right)
+    gives the (N, C, *image_hw) gradient. g (N, O, Ho, Wo) is padded by the kernel's span minus the forward's pad
+    on each side, and cropped (a view) where that is negative (a pad larger than the span)."""
+    (kh, kw), (Ho, Wo), (H, W) = kernel, g.shape[2:], image_hw
+    top, left = dilation[0] * (kh - 1) - pads[0], dilation[1] * (kw - 1) - pads[2]
+    bottom, right = H + pads[0] - Ho, W + pads[2] - Wo
+    g = g[:, :, max(0, -top):Ho - max(0, -bottom), max(0, -left):Wo - max(0, -right)]
+    return g, (max(0, top), max(0, bottom), max(0, left), max(0, right))
+
+
 def windows(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> np.ndarray:
     """Read-only strided view of every window: xp (N, C, Hp, Wp) -> (N, C, H_out, W_out, kh, kw), no copy."""
     sN, sC, sH, sW = xp.strides
