@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import _conv_depthwise_flat as flat
+from . import _conv_im2col as im2col
 from ._windows import Pads, Pair, crop2d, pad2d, relayout, tap
 
 _BLOCK_BYTES = 1 << 19
@@ -29,16 +30,6 @@ def _taps(kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair):
     for i in range(kernel[0]):
         for j in range(kernel[1]):
             yield i, j, tap(i, j, stride, dilation, out_hw)
-
-
-def _batch_last(a: np.ndarray) -> np.ndarray:
-    """(N, C, H, W) -> its (C, H, W, N) memory order as a view (a copy only when a is not laid out so already)."""
-    t = a.transpose(1, 2, 3, 0)
-    if t.flags.c_contiguous:
-        return t
-    out = np.empty(t.shape, a.dtype)
-    relayout(out.transpose(3, 0, 1, 2), a)
-    return out
 
 
 def _blocks(C: int, bytes_per_channel: int):
@@ -87,7 +78,7 @@ def transpose(g: np.ndarray, w: np.ndarray, stride: Pair, pads: Pads, dilation: 
     if _FLAT and dilation == (1, 1):
         return flat.transpose_strided(g, w, stride, pads, image_hw)
     N, C = g.shape[:2]
-    gb = _batch_last(g)                                                    # (C, Ho, Wo, N)
+    gb = im2col.batch_last(g).transpose(1, 2, 3, 0)                      # (C, Ho, Wo, N)
     padded = (C, image_hw[0] + pads[0] + pads[1], image_hw[1] + pads[2] + pads[3], N)
     gxp = np.zeros(padded, g.dtype)
     tmp = np.empty_like(gb)
@@ -110,7 +101,7 @@ def weight(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, pads: Pads,
         return flat.weight_strided(x, g, kernel, stride, pads)
     C = x.shape[1]
     xp = cache if isinstance(cache, np.ndarray) else pad2d(x, pads, batch_last=True).transpose(1, 2, 3, 0)
-    gb = _batch_last(g)
+    gb = im2col.batch_last(g).transpose(1, 2, 3, 0)
     gw = np.empty((C, 1, *kernel), g.dtype)
     for cb in _blocks(C, xp[0].nbytes + gb[0].nbytes):
         for i, j, (rows, cols) in _taps(kernel, stride, dilation, g.shape[2:]):
